@@ -1,0 +1,1 @@
+"""The CME module catalog: modules, their versions, credit designations and the catalog pages."""

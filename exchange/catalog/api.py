@@ -1,0 +1,100 @@
+"""API: the module catalog."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from exchange.api import current_api_user, require_api_user
+from exchange.catalog import services
+from exchange.catalog.schemas import (
+    ModuleInputSchema,
+    ModuleListQuerySchema,
+    ModuleSchema,
+    ModuleUpdateSchema,
+    ModuleVersionSchema,
+)
+from exchange.database import transaction
+from exchange.pagination import envelope, page_envelope_schema
+
+blp = Blueprint("Modules", __name__, url_prefix="/modules", description="CME modules: the catalog.")
+SECURED = [{"bearerAuth": []}]
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(ModuleListQuerySchema, location="query")
+@blp.response(200, page_envelope_schema(ModuleSchema, "ModulePage"))
+def list_modules(filters):
+    """The catalog: published and available modules by default; drafts (`status=draft`)
+    only for staff of their owner or provider of record."""
+    return envelope(services.list_modules(current_api_user(), filters))
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(ModuleInputSchema)
+@blp.response(201, ModuleSchema)
+@blp.doc(security=SECURED)
+def create_module(data):
+    """Create a draft module (staff of the owning organization)."""
+    actor = require_api_user()
+    with transaction():
+        module = services.create_module(actor, data)
+    return module
+
+
+@blp.route("/<int:module_id>", methods=["GET"])
+@blp.response(200, ModuleSchema)
+def get_module(module_id):
+    """A module: anyone for published and retired ones, staff of owner or provider for drafts."""
+    return services.get_module(current_api_user(), module_id)
+
+
+@blp.route("/<int:module_id>", methods=["PATCH"])
+@blp.arguments(ModuleUpdateSchema(partial=True))
+@blp.response(200, ModuleSchema)
+@blp.doc(security=SECURED)
+def update_module(changes, module_id):
+    """Partial update (staff of owner or provider). On a published module a change makes a
+    new version; the module must still meet every rule of publication."""
+    actor = require_api_user()
+    with transaction():
+        module = services.update_module(actor, services.get_module(actor, module_id), changes)
+    return module
+
+
+@blp.route("/<int:module_id>/publish", methods=["POST"])
+@blp.response(200, ModuleSchema)
+@blp.alt_response(409, description="Not publishable yet: `errors` lists what is missing.")
+@blp.doc(security=SECURED)
+def publish_module(module_id):
+    """Publish a draft (staff of the provider of record)."""
+    actor = require_api_user()
+    with transaction():
+        module = services.publish_module(actor, services.get_module(actor, module_id))
+    return module
+
+
+@blp.route("/<int:module_id>/retire", methods=["POST"])
+@blp.response(200, ModuleSchema)
+@blp.doc(security=SECURED)
+def retire_module(module_id):
+    """Retire a published module (staff of owner or provider)."""
+    actor = require_api_user()
+    with transaction():
+        module = services.retire_module(actor, services.get_module(actor, module_id))
+    return module
+
+
+@blp.route("/<int:module_id>/versions", methods=["GET"])
+@blp.response(200, ModuleVersionSchema(many=True))
+def list_versions(module_id):
+    """The published versions of a module, newest first."""
+    return services.list_versions(services.get_module(current_api_user(), module_id))
+
+
+@blp.route("/<int:module_id>/versions/<int:version>", methods=["GET"])
+@blp.response(200)
+def get_version(module_id, version):
+    """One published version, as the module read then."""
+    actor = current_api_user()
+    row = services.get_module_version(actor, services.get_module(actor, module_id), version)
+    return row.data

@@ -1,0 +1,51 @@
+"""What a module page shows, as one JSON-ready dict.
+
+The same dict renders the live module page and is frozen into each published version, so a
+previous version reads exactly as it did: designation statements and the provider's
+accreditation statement included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exchange import vocab
+from exchange.catalog import rules
+from exchange.catalog.models import Module
+
+
+def module_page_data(module: Module) -> dict[str, Any]:
+    from exchange.catalog.schemas import ModuleSchema
+
+    data = ModuleSchema().dump(module)
+    provider = module.provider
+    provider_name = provider.name if provider else "the provider of record"
+    data["designations"] = [
+        {
+            "credit_type": credit.credit_type,
+            "label": vocab.CREDIT_TYPE_SHORT[credit.credit_type],
+            "amount": float(credit.amount),
+            "uan": credit.uan,
+            "statement": rules.designation_statement(
+                credit.credit_type, credit.amount, provider_name, module.format, module.title
+            ),
+        }
+        for credit in module.credits
+    ]
+    data["provider"] = (
+        {
+            "id": provider.id,
+            "name": provider.name,
+            "slug": provider.slug,
+            "accreditor": provider.accreditor,
+            "accreditor_label": vocab.ACCREDITORS.get(provider.accreditor or "", ""),
+            "accredited_until": provider.accredited_until.isoformat()
+            if provider.accredited_until
+            else None,
+            "accreditation_statement": provider.accreditation_statement,
+        }
+        if provider
+        else None
+    )
+    data["owner"] = {"id": module.owner.id, "name": module.owner.name, "slug": module.owner.slug}
+    return data

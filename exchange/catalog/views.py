@@ -1,0 +1,242 @@
+"""Pages: home, the public catalog, module pages and versions, the module editor, workspace."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from exchange import permissions, vocab
+from exchange.catalog import services
+from exchange.catalog.forms import module_form_values, parse_module_form, row_count
+from exchange.catalog.models import Module
+from exchange.catalog.presenters import module_page_data
+from exchange.catalog.schemas import ModuleInputSchema, ModuleListQuerySchema, ModuleUpdateSchema
+from exchange.database import today, transaction
+from exchange.errors import ConflictError, DomainError, FieldValidationError, NotFoundError
+from exchange.extensions import db
+from exchange.forms import error_fields, load_form
+from exchange.organizations.models import Organization
+from exchange.templating import actor
+
+bp = Blueprint("catalog", __name__)
+
+FILTER_FIELDS = (
+    "specialty",
+    "profession",
+    "credit_type",
+    "format",
+    "provider_id",
+    "min_credits",
+    "max_credits",
+    "available_only",
+    "sort",
+    "page",
+    "per_page",
+)
+
+
+@bp.get("/")
+def home():
+    latest = services.list_modules(actor(), {"page": 1, "per_page": 6, "sort": "newest"})
+    stats = {
+        "modules": latest.total,
+        "providers": len(services.accredited_providers()),
+        "organizations": db.session.scalar(select(func.count(Organization.id))),
+    }
+    return render_template("catalog/home.html", latest=latest.items, stats=stats)
+
+
+@bp.get("/catalog")
+def catalog():
+    raw = {k: v for k in FILTER_FIELDS if (v := request.args.get(k, "").strip())}
+    if "available_only" not in raw and request.args.get("filtered"):
+        raw["available_only"] = "false"  # the checkbox was unticked
+    result = load_form(ModuleListQuerySchema(), raw)
+    filters, errors = (
+        (result.data, {}) if result.ok else ({"page": 1, "per_page": 20}, result.errors)
+    )
+    page = services.list_modules(actor(), filters)
+    return render_template(
+        "catalog/list.html",
+        page=page,
+        filters=filters,
+        errors=errors,
+        providers=services.accredited_providers(),
+    ), (400 if errors else 200)
+
+
+@bp.get("/modules/<int:module_id>")
+def module_page(module_id: int):
+    module = services.get_module(actor(), module_id)
+    return render_template(
+        "catalog/module.html",
+        m=module_page_data(module),
+        module=module,
+        versions=services.list_versions(module) if module.status != "draft" else [],
+        can=_abilities(module),
+        on=today(),
+        problems=services.publish_problems(module)
+        if module.status == "draft" and permissions.can_edit_module(actor(), module)
+        else {},
+    )
+
+
+@bp.get("/modules/<int:module_id>/versions/<int:version>")
+def module_version(module_id: int, version: int):
+    module = services.get_module(actor(), module_id)
+    row = services.get_module_version(actor(), module, version)
+    return render_template(
+        "catalog/module.html",
+        m=row.data,
+        module=module,
+        snapshot=row,
+        versions=services.list_versions(module),
+        can={},
+        on=today(),
+        problems={},
+    )
+
+
+def _abilities(module: Module) -> dict[str, bool]:
+    user = actor()
+    return {
+        "edit": permissions.can_edit_module(user, module) and module.status != "retired",
+        "publish": permissions.can_publish_module(user, module) and module.status == "draft",
+        "retire": permissions.can_retire_module(user, module) and module.status == "published",
+    }
+
+
+@bp.route("/modules/new", methods=["GET", "POST"])
+@login_required
+def new_module():
+    owners = services.owner_choices(actor())
+    if not owners:
+        abort(403, description="Only education staff of an organization can create modules.")
+    owner = _chosen_owner(owners)
+    if request.method == "GET":
+        form = MultiDict({"provider_id": str(owner.id) if owner.is_accredited(today()) else ""})
+        return _render_editor(form, {}, owner=owner, owners=owners)
+    parsed = parse_module_form(request.form)
+    result = load_form(ModuleInputSchema(), {**parsed.data, "owner_id": owner.id})
+    errors = {**parsed.errors, **parsed.form_errors(result.errors)}
+    if result.ok and not parsed.errors:
+        try:
+            with transaction():
+                module = services.create_module(actor(), result.data)
+        except DomainError as error:
+            errors = parsed.form_errors(error_fields(error)) or {"_schema": [error.message]}
+        else:
+            flash("Draft saved. Publish it when the provider of record has reviewed it.", "success")
+            return redirect(url_for("catalog.module_page", module_id=module.id))
+    return _render_editor(request.form, errors, owner=owner, owners=owners, status=422)
+
+
+def _chosen_owner(owners: list[Organization]) -> Organization:
+    wanted = request.args.get("owner") or request.form.get("owner")
+    for org in owners:
+        if org.slug == wanted:
+            return org
+    if wanted:
+        abort(403, description="You are not education staff of that organization.")
+    return owners[0]
+
+
+@bp.route("/modules/<int:module_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_module(module_id: int):
+    module = services.get_module(actor(), module_id)
+    if not permissions.can_edit_module(actor(), module):
+        abort(
+            403,
+            description="Only staff of the owner or the provider of record can edit this module.",
+        )
+    if module.status == "retired":
+        flash("A retired module cannot be edited.", "warning")
+        return redirect(url_for("catalog.module_page", module_id=module.id))
+    if request.method == "GET":
+        return _render_editor(module_form_values(module), {}, owner=module.owner, module=module)
+    parsed = parse_module_form(request.form)
+    changes = dict(parsed.data, change_note=request.form.get("change_note", ""))
+    result = load_form(ModuleUpdateSchema(), changes)
+    errors = {**parsed.errors, **parsed.form_errors(result.errors)}
+    if result.ok and not parsed.errors:
+        before = module.version
+        try:
+            with transaction():
+                module = services.update_module(actor(), module, result.data)
+        except DomainError as error:
+            errors = parsed.form_errors(error_fields(error)) or {"_schema": [error.message]}
+        else:
+            if module.version != before:
+                flash(
+                    f"Saved as version {module.version}. Licensees will see the change.", "success"
+                )
+            else:
+                flash("Saved.", "success")
+            return redirect(url_for("catalog.module_page", module_id=module.id))
+    return _render_editor(request.form, errors, owner=module.owner, module=module, status=422)
+
+
+def _render_editor(form, errors, *, owner, module=None, owners=None, status=200):
+    return render_template(
+        "catalog/edit.html",
+        form=form,
+        errors=errors,
+        owner=owner,
+        owners=owners or [],
+        module=module,
+        provider_options=[
+            (org.id, f"{org.name} ({vocab.ACCREDITORS[org.accreditor]})")
+            for org in services.accredited_providers()
+        ],
+        faculty_rows=row_count(form, "faculty"),
+        support_rows=row_count(form, "commercial_support"),
+    ), status
+
+
+@bp.post("/modules/<int:module_id>/publish")
+@login_required
+def publish(module_id: int):
+    module = services.get_module(actor(), module_id)
+    try:
+        with transaction():
+            services.publish_module(actor(), module)
+    except ConflictError as error:
+        flash(error.message + " See the checklist below.", "danger")
+    except FieldValidationError as error:
+        flash(error.message, "danger")
+    else:
+        flash("Published. The module is now in the catalog.", "success")
+    return redirect(url_for("catalog.module_page", module_id=module_id))
+
+
+@bp.post("/modules/<int:module_id>/retire")
+@login_required
+def retire(module_id: int):
+    module = services.get_module(actor(), module_id)
+    try:
+        with transaction():
+            services.retire_module(actor(), module)
+    except ConflictError as error:
+        flash(error.message, "danger")
+    else:
+        flash("Retired. It no longer appears in the catalog.", "success")
+    return redirect(url_for("catalog.module_page", module_id=module_id))
+
+
+@bp.get("/workspace")
+@login_required
+def workspace():
+    """Modules of the organizations the user is education staff of, drafts included."""
+    owners = services.owner_choices(actor())
+    status = request.args.get("status", "draft")
+    if status not in ("draft", "published", "retired"):
+        raise NotFoundError("No such list.")
+    org_ids = actor().organization_ids(*permissions.EDITOR_ROLES)
+    page_number = request.args.get("page", "1")
+    page = services.list_staff_modules(
+        actor(), org_ids, status, int(page_number) if page_number.isdigit() else 1
+    )
+    return render_template("catalog/workspace.html", page=page, status=status, owners=owners)

@@ -1,0 +1,94 @@
+"""Command-line tasks: `flask create-admin`, `flask seed`, `flask demo-accounts`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import click
+from flask import Flask
+from marshmallow import Schema, ValidationError, fields
+
+from exchange.accounts.schemas import PASSWORD_RULE, EmailField
+from exchange.database import transaction
+from exchange.errors import DomainError, flatten_errors
+
+
+class AdminSchema(Schema):
+    email = EmailField(required=True)
+    password = fields.String(required=True, validate=PASSWORD_RULE)
+
+
+def _progress(items: Iterable[Any], label: str) -> Iterable[Any]:
+    items = list(items)
+    with click.progressbar(items, label=f"{label:<14}", show_pos=True) as bar:
+        yield from bar
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("create-admin")
+    @click.option("--email", required=True, help="The administrator's email address.")
+    @click.option(
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="At least 10 characters (prompted for when not given).",
+    )
+    @click.option("--name", default="Platform administrator", show_default=True)
+    def create_admin(email: str, password: str, name: str) -> None:
+        """Create a platform administrator (or promote an existing account)."""
+        from exchange.accounts import services
+
+        try:
+            data = AdminSchema().load({"email": email, "password": password})
+        except ValidationError as error:
+            for field, messages in flatten_errors(error.messages).items():
+                click.echo(f"{field}: {' '.join(messages)}", err=True)
+            raise SystemExit(2) from error
+        click.echo(f"Creating platform administrator {data['email']} ...")
+        try:
+            with transaction():
+                user = services.ensure_platform_admin(
+                    email=data["email"], password=data["password"], full_name=name
+                )
+        except DomainError as error:
+            click.echo(error.message, err=True)
+            raise SystemExit(2) from error
+        click.echo(f"Done: {user.email} is a platform administrator.")
+
+    @app.cli.command("seed")
+    @click.option("--if-empty", is_flag=True, help="Only load into a database with no users.")
+    def seed(if_empty: bool) -> None:
+        """Load the demo data from seed/ (idempotent: existing records are kept)."""
+        from seed.loader import DEMO_PASSWORD, database_is_empty, load_demo
+
+        if if_empty and not database_is_empty():
+            click.echo("The database already has data: demo data not loaded.")
+            return
+        report = load_demo(progress=_progress)
+        click.echo(
+            f"Demo data: {report.organizations} organizations, {report.people} people and "
+            f"{report.modules} modules added."
+        )
+        _print_accounts(report.accounts, DEMO_PASSWORD)
+
+    @app.cli.command("demo-accounts")
+    def demo_accounts() -> None:
+        """Print the demo accounts and their password."""
+        from seed.loader import DEMO_PASSWORD, read
+
+        people = read("people.toml")["people"]
+        _print_accounts(
+            [(p["email"], p.get("note", "Platform administrator")) for p in people], DEMO_PASSWORD
+        )
+
+
+def _print_accounts(accounts: list[tuple[str, str]], password: str) -> None:
+    if not accounts:
+        return
+    click.echo(f"\nDemo accounts (password for all: {password})")
+    width = max(len(email) for email, _ in accounts)
+    for email, note in accounts:
+        click.echo(f"  {email:<{width}}  {note}")
+    click.echo("  Every organization also has admin@<slug>.example and education@<slug>.example.\n")

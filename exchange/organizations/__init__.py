@@ -1,0 +1,1 @@
+"""Organizations (associations and accredited providers) and their people."""

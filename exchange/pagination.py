@@ -1,0 +1,42 @@
+"""Paging shared by every list: the query parameters and the API's list envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from exchange.schema_fields import WholeNumber
+
+MAX_PER_PAGE = 100
+
+
+class PageQuerySchema(Schema):
+    page = WholeNumber(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = WholeNumber(
+        load_default=20,
+        validate=validate.Range(min=1, max=MAX_PER_PAGE, error="Must be between {min} and {max}."),
+    )
+
+
+def page_envelope_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    """`{"items": [...], "total", "page", "per_page"}` around `item_schema`, named for OpenAPI."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "total": fields.Integer(),
+            "page": fields.Integer(),
+            "per_page": fields.Integer(),
+        },
+        name=name,
+    )
+
+
+def envelope(pagination: Any) -> dict[str, Any]:
+    """A Flask-SQLAlchemy pagination as the API's list body."""
+    return {
+        "items": list(pagination.items),
+        "total": pagination.total,
+        "page": pagination.page,
+        "per_page": pagination.per_page,
+    }

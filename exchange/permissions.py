@@ -1,0 +1,92 @@
+"""Who may do what: named predicates, each with a query twin where lists need one.
+
+Roles rank admin > staff > member inside an organization: an organization's admin may do
+everything its education staff may. Platform admins run the platform (organizations,
+accreditation) but do not see organizations' drafts. `user` is None for anonymous callers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, false, or_
+
+if TYPE_CHECKING:
+    from exchange.accounts.models import User
+    from exchange.catalog.models import Module
+    from exchange.organizations.models import Organization
+
+EDITOR_ROLES = ("admin", "staff")
+
+
+def is_platform_admin(user: User | None) -> bool:
+    return bool(user and user.is_platform_admin)
+
+
+def is_staff_of(user: User | None, organization_id: int | None) -> bool:
+    return bool(user and organization_id and user.role_in(organization_id) in EDITOR_ROLES)
+
+
+def is_admin_of(user: User | None, organization_id: int | None) -> bool:
+    return bool(user and organization_id and user.role_in(organization_id) == "admin")
+
+
+# Organizations -------------------------------------------------------------------------
+
+
+def can_create_organization(user: User | None) -> bool:
+    return is_platform_admin(user)
+
+
+def can_verify_accreditation(user: User | None) -> bool:
+    return is_platform_admin(user)
+
+
+def can_manage_members(user: User | None, organization: Organization) -> bool:
+    return is_platform_admin(user) or is_admin_of(user, organization.id)
+
+
+def can_view_members(user: User | None, organization: Organization) -> bool:
+    return is_platform_admin(user) or is_staff_of(user, organization.id)
+
+
+def can_view_audit(user: User | None, organization: Organization) -> bool:
+    return is_platform_admin(user) or is_admin_of(user, organization.id)
+
+
+# Modules -------------------------------------------------------------------------------
+
+
+def can_create_module_for(user: User | None, owner: Organization) -> bool:
+    return is_staff_of(user, owner.id)
+
+
+def can_view_module(user: User | None, module: Module) -> bool:
+    if module.status != "draft":
+        return True
+    return is_staff_of(user, module.owner_id) or is_staff_of(user, module.provider_id)
+
+
+def visible_modules_clause(user: User | None) -> ColumnElement[bool]:
+    """The query twin of `can_view_module`: drafts only for staff of owner or provider."""
+    from exchange.catalog.models import Module
+
+    staff_orgs = user.organization_ids(*EDITOR_ROLES) if user else set()
+    draft_visible = (
+        or_(Module.owner_id.in_(staff_orgs), Module.provider_id.in_(staff_orgs))
+        if staff_orgs
+        else false()
+    )
+    return or_(Module.status != "draft", draft_visible)
+
+
+def can_edit_module(user: User | None, module: Module) -> bool:
+    return is_staff_of(user, module.owner_id) or is_staff_of(user, module.provider_id)
+
+
+def can_publish_module(user: User | None, module: Module) -> bool:
+    return is_staff_of(user, module.provider_id)
+
+
+def can_retire_module(user: User | None, module: Module) -> bool:
+    return can_edit_module(user, module)

@@ -1,0 +1,1 @@
+"""Demo data: organizations, people and modules, loaded through the services."""

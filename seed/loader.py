@@ -1,0 +1,216 @@
+"""Load the demo data in `seed/data/` through the schemas and services, idempotently.
+
+Organizations are matched by slug, people by email, modules by (provider, activity ID), so a
+second run adds nothing. Dates are relative to the day of loading, so the demo stays current.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from exchange.accounts import services as accounts
+from exchange.accounts.models import User
+from exchange.catalog import services as catalog
+from exchange.catalog.models import Module
+from exchange.catalog.rules import add_years
+from exchange.catalog.schemas import ModuleInputSchema
+from exchange.database import today, transaction
+from exchange.extensions import db
+from exchange.organizations import services as organizations
+from exchange.organizations.models import Organization
+from exchange.organizations.schemas import OrganizationCreateSchema
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEMO_PASSWORD = "exchange-demo-2026"
+
+Progress = Callable[[Iterable[Any], str], Iterable[Any]]
+
+
+def _no_progress(items: Iterable[Any], label: str) -> Iterable[Any]:
+    return items
+
+
+def read(name: str) -> dict[str, Any]:
+    with open(DATA_DIR / name, "rb") as handle:
+        return tomllib.load(handle)
+
+
+@dataclass
+class SeedReport:
+    organizations: int = 0
+    people: int = 0
+    modules: int = 0
+    accounts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def database_is_empty() -> bool:
+    return not db.session.scalar(select(func.count(User.id)))
+
+
+def load_demo(progress: Progress = _no_progress, on: date | None = None) -> SeedReport:
+    """Load everything; commits per organization and per module batch."""
+    on = on or today()
+    report = SeedReport()
+    people = read("people.toml")["people"]
+    with transaction():
+        admin_entry = next(p for p in people if p.get("platform_admin"))
+        admin = accounts.find_user_by_email(admin_entry["email"])
+        if admin is None:
+            admin = accounts.ensure_platform_admin(
+                email=admin_entry["email"],
+                password=DEMO_PASSWORD,
+                full_name=admin_entry["full_name"],
+            )
+            report.people += 1
+    orgs = _load_organizations(admin, on, report, progress)
+    _load_people(admin, people, orgs, report)
+    _load_modules(orgs, on, report, progress)
+    report.accounts = [(p["email"], p.get("note", "Platform administrator")) for p in people]
+    return report
+
+
+def _load_organizations(
+    admin: User, on: date, report: SeedReport, progress: Progress
+) -> dict[str, Organization]:
+    entries = read("organizations.toml")["organizations"]
+    by_slug: dict[str, Organization] = {}
+    for entry in progress(entries, "Organizations"):
+        existing = db.session.scalar(select(Organization).where(Organization.slug == entry["slug"]))
+        if existing is None:
+            data = {k: v for k, v in entry.items() if k != "accredited_until_years"}
+            if "accredited_until_years" in entry:
+                data["accredited_until"] = add_years(
+                    on, entry["accredited_until_years"]
+                ).isoformat()
+            with transaction():
+                existing = organizations.create_organization(
+                    admin, OrganizationCreateSchema().load(data)
+                )
+                for role, local in (("admin", "admin"), ("staff", "education")):
+                    organizations.add_member(
+                        admin,
+                        existing,
+                        {
+                            "email": f"{local}@{entry['slug']}.example",
+                            "full_name": f"{entry['name']} "
+                            + ("Administrator" if role == "admin" else "Education Staff"),
+                            "password": DEMO_PASSWORD,
+                            "profession": "other",
+                            "role": role,
+                        },
+                    )
+            report.organizations += 1
+        by_slug[entry["slug"]] = existing
+    return by_slug
+
+
+def _load_people(
+    admin: User, people: list[dict[str, Any]], orgs: dict[str, Organization], report: SeedReport
+) -> None:
+    with transaction():
+        for person in people:
+            if person.get("platform_admin"):
+                continue
+            for membership in person.get("memberships", []):
+                org = orgs[membership["organization"]]
+                user = accounts.find_user_by_email(person["email"])
+                if user is not None and user.role_in(org.id):
+                    continue
+                if user is None:
+                    report.people += 1
+                organizations.add_member(
+                    admin,
+                    org,
+                    {
+                        "email": person["email"],
+                        "full_name": person["full_name"],
+                        "password": DEMO_PASSWORD,
+                        "profession": person["profession"],
+                        "role": membership["role"],
+                    },
+                )
+
+
+def module_dates(entry: dict[str, Any], on: date) -> tuple[date, date, date]:
+    """Release, last review and termination dates for a seed entry, relative to `on`."""
+    days = int(entry.get("released_days_ago", 90))
+    if entry.get("expired"):
+        release = on - timedelta(days=3 * 365 + 30 + days)
+        return release, release, add_years(release, 3)
+    release = on - timedelta(days=days)
+    last_review = release + timedelta(days=days // 3) if days > 400 else release
+    return release, last_review, add_years(last_review, 2 if days < 300 else 3)
+
+
+def module_input(entry: dict[str, Any], orgs: dict[str, Organization], on: date) -> dict[str, Any]:
+    """A seed entry in the API's input shape (then loaded by ModuleInputSchema)."""
+    release, last_review, termination = module_dates(entry, on)
+    data = {
+        key: entry[key]
+        for key in (
+            "title",
+            "summary",
+            "description",
+            "objectives",
+            "professions",
+            "specialties",
+            "keywords",
+            "competencies",
+            "outcome_levels",
+            "format",
+            "delivery",
+            "estimated_minutes",
+            "credits",
+            "content_url",
+            "faculty",
+            "commercial_support",
+        )
+        if key in entry
+    }
+    data.update(
+        owner_id=orgs[entry["owner"]].id,
+        provider_id=orgs[entry["provider"]].id,
+        provider_activity_id=entry["key"].upper(),
+        release_date=release.isoformat(),
+        last_review_date=last_review.isoformat(),
+        termination_date=termination.isoformat(),
+    )
+    return data
+
+
+def _staff_of(org: Organization) -> User:
+    user = accounts.find_user_by_email(f"education@{org.slug}.example")
+    assert user is not None, f"no education staff for {org.slug}"
+    return user
+
+
+def _load_modules(
+    orgs: dict[str, Organization], on: date, report: SeedReport, progress: Progress
+) -> None:
+    entries = read("modules.toml")["modules"]
+    existing = {
+        (provider_id, activity_id)
+        for provider_id, activity_id in db.session.execute(
+            select(Module.provider_id, Module.provider_activity_id)
+        )
+    }
+    schema = ModuleInputSchema()
+    for entry in progress(entries, "Modules"):
+        provider = orgs[entry["provider"]]
+        if (provider.id, entry["key"].upper()) in existing:
+            continue
+        data = schema.load(module_input(entry, orgs, on))
+        with transaction():
+            module = catalog.create_module(_staff_of(orgs[entry["owner"]]), data, on=on)
+            if entry.get("status", "published") in ("published", "retired"):
+                catalog.publish_module(_staff_of(provider), module, on=data["release_date"])
+            if entry.get("status") == "retired":
+                catalog.retire_module(_staff_of(provider), module)
+        report.modules += 1
