@@ -6,6 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -40,7 +41,13 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         # Werkzeug's current default (scrypt), salted; the method is stored in the hash.
-        self.password_hash = generate_password_hash(password)
+        # PASSWORD_HASH_METHOD exists so the test suite can use a cheaper setting.
+        method = (
+            current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+            if has_app_context()
+            else "scrypt"
+        )
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
