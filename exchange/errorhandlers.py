@@ -49,6 +49,8 @@ def handle_http_exception(error: HTTPException):
         else:
             message = data.get("message") or _description(error)
         headers.update(data.get("headers") or {})
+        if code == 401:
+            headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
         return error_body(code, message, errors), code, headers
     return _html(code, _description(error) if code not in (404, 500) else None, headers)
 

@@ -174,9 +174,11 @@ def catalog_query(actor: User | None, filters: dict[str, Any], on: date | None =
         stmt = stmt.order_by(func.lower(Module.title), Module.id)
     elif sort == "credits":
         stmt = stmt.order_by(_max_credit_subquery().desc(), Module.id.desc())
-    else:  # newest; relevance needs a query and falls back to newest without one
+    else:  # newest released first; relevance needs a query and falls back to newest
         stmt = stmt.order_by(
-            Module.published_at.desc().nulls_last(), Module.created_at.desc(), Module.id.desc()
+            Module.release_date.desc().nulls_last(),
+            Module.published_at.desc().nulls_last(),
+            Module.id.desc(),
         )
     return stmt
 

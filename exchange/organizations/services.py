@@ -51,8 +51,14 @@ def list_organizations(filters: dict[str, Any], on: date | None = None):
     )
 
 
+# Paths under /organizations/ that a slug must not shadow.
+RESERVED_SLUGS = {"new"}
+
+
 def _unique_slug(name: str) -> str:
     base = slugify(name, max_length=180) or "organization"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-organization"
     slug, n = base, 2
     while db.session.scalar(select(Organization.id).where(Organization.slug == slug)):
         slug, n = f"{base}-{n}", n + 1
@@ -77,7 +83,9 @@ def create_organization(actor: User | None, data: dict[str, Any]) -> Organizatio
     ):
         raise FieldValidationError({"name": ["An organization with this name already exists."]})
     slug = data.get("slug")
-    if slug and db.session.scalar(select(Organization.id).where(Organization.slug == slug)):
+    if slug in RESERVED_SLUGS or (
+        slug and db.session.scalar(select(Organization.id).where(Organization.slug == slug))
+    ):
         raise FieldValidationError({"slug": ["Another organization already uses this address."]})
     org = Organization(
         name=name,
