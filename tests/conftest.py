@@ -54,7 +54,9 @@ def app(tmp_path_factory):
             "DATABASE_URL": url,
             "SECRET_KEY": "test-secret-key",
             "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
+            # Limits on, set high; test_sign_in_is_rate_limited lowers the sign-in one.
+            "RATELIMIT_ENABLED": True,
+            "SIGNIN_RATE_LIMIT": "10000 per minute",
             "SEARCH_INDEX_DIR": str(base / "index"),
             "UPLOAD_DIR": str(base / "uploads"),
             "SERVER_NAME": "localhost",
