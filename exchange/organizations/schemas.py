@@ -46,7 +46,7 @@ class OrganizationCreateSchema(Schema):
     website = HttpUrl(max_length=500, allow_none=True, load_default=None)
     description = Text(max_length=5000, load_default="")
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def check_accreditation(self, data, **kwargs):
         _check_accreditation(data)
 
@@ -59,7 +59,7 @@ class AccreditationSchema(Schema):
     accredited_until = fields.Date(allow_none=True, load_default=None)
     is_ineligible_company = fields.Boolean(load_default=False)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def check_accreditation(self, data, **kwargs):
         _check_accreditation(data)
 

@@ -288,5 +288,8 @@ def remove_member(actor: User | None, org: Organization, membership: Membership)
         organization_id=org.id,
         data={"user_id": membership.user_id, "role": membership.role},
     )
+    user = membership.user
+    user.memberships.remove(membership)  # keep the in-memory permissions in step
     db.session.delete(membership)
     db.session.flush()
+    db.session.expire(org, ["memberships"])

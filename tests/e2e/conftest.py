@@ -146,9 +146,7 @@ def _run(args: list[str], env: dict[str, str], what: str) -> None:
         )
 
 
-def _wait_until_answering(
-    process: subprocess.Popen[bytes], base_url: str, log_path: Path
-) -> None:
+def _wait_until_answering(process: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:

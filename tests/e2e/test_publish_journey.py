@@ -48,9 +48,9 @@ def test_staff_publish_a_module_that_visitors_then_find(
     expect(page.get_by_role("heading", name="Your modules")).to_be_visible()
     page.get_by_role("link", name="New module").click()
     expect(page.get_by_role("heading", name="New module")).to_be_visible()
-    expect(page.get_by_label("Accredited provider of record").locator("option:checked")).to_have_text(
-        f"{site.provider_name} (ACCME)"
-    )
+    expect(
+        page.get_by_label("Accredited provider of record").locator("option:checked")
+    ).to_have_text(f"{site.provider_name} (ACCME)")
 
     # A complete module, except that 2 credits is more than 90 minutes support.
     page.get_by_label("Title").fill(TITLE)
@@ -156,11 +156,15 @@ def test_staff_publish_a_module_that_visitors_then_find(
         f"{site.provider_name} designates this enduring material for a maximum of 1.50 "
         "AMA PRA Category 1 Credit(s)"
     )
-    expect(page.get_by_text("is accredited by the Accreditation Council for Continuing")).to_be_visible()
+    expect(
+        page.get_by_text("is accredited by the Accreditation Council for Continuing")
+    ).to_be_visible()
     faculty = page.locator("div.mb-2").filter(has=page.locator("strong", has_text=FACULTY_NAME))
     expect(faculty).to_contain_text(f"{FACULTY_NAME}, Course director")
     expect(faculty).to_contain_text("No relevant financial relationships.")
-    expect(page.get_by_role("listitem").filter(has_text="Apply current blood pressure targets")).to_be_visible()
+    expect(
+        page.get_by_role("listitem").filter(has_text="Apply current blood pressure targets")
+    ).to_be_visible()
     # Nothing a visitor may not do or see.
     expect(page.get_by_role("button", name="Publish")).to_have_count(0)
     expect(page.get_by_role("link", name="Edit")).to_have_count(0)
