@@ -96,12 +96,6 @@ def client(app) -> RequestClient:
     return app.test_client()
 
 
-@pytest.fixture
-def real_engine(app):
-    with app.app_context():
-        return db._app_engines[app][None]
-
-
 class QueryCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []

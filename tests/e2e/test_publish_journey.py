@@ -82,6 +82,9 @@ def test_staff_publish_a_module_that_visitors_then_find(
     expect(credit).to_contain_class("is-invalid")
     message = field(page, "credits.ama_pra_1.amount-error")
     expect(message).to_be_visible()
+    expect(credit.locator("xpath=following-sibling::*[1]")).to_have_id(
+        "credits.ama_pra_1.amount-error"
+    )
     expect(message).to_have_text(
         "90 minutes support at most 1.50 AMA PRA Category 1; 2.00 is too many."
     )
@@ -167,7 +170,7 @@ def test_staff_publish_a_module_that_visitors_then_find(
     ).to_be_visible()
     # Nothing a visitor may not do or see.
     expect(page.get_by_role("button", name="Publish")).to_have_count(0)
-    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    expect(page.get_by_role("link", name=re.compile(r"^Edit\b"))).to_have_count(0)
     expect(page.get_by_text(LAUNCH_URL)).to_have_count(0)
 
     assert page_errors == [], f"JavaScript errors in the page: {page_errors}"
