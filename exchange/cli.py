@@ -73,6 +73,26 @@ def register_cli(app: Flask) -> None:
         )
         _print_accounts(report.accounts, DEMO_PASSWORD)
 
+    @app.cli.command("seed-synthetic")
+    @click.option("--count", type=click.IntRange(1, 1_000_000), required=True)
+    @click.option("--batch", type=click.IntRange(1, 10_000), default=500, show_default=True)
+    def seed_synthetic(count: int, batch: int) -> None:
+        """Add COUNT synthetic published modules (for benchmarks) on top of the demo data."""
+        from seed.synthetic import load_synthetic
+
+        with click.progressbar(length=count, label="Synthetic modules", show_pos=True) as bar:
+            state = {"done": 0}
+
+            def advance(done: int) -> None:
+                bar.update(done - state["done"])
+                state["done"] = done
+
+            try:
+                load_synthetic(count, batch=batch, progress=advance)
+            except RuntimeError as error:
+                raise click.ClickException(str(error)) from error
+        click.echo(f"Added {count} synthetic modules.")
+
     @app.cli.command("demo-accounts")
     def demo_accounts() -> None:
         """Print the demo accounts and their password."""

@@ -45,7 +45,9 @@ def make_user(profession: str = "physician", *, email: str | None = None, **kwar
     return user
 
 
-def make_org(kind: str = "association", *, accreditor: str | None = None, **kwargs: Any) -> Organization:
+def make_org(
+    kind: str = "association", *, accreditor: str | None = None, **kwargs: Any
+) -> Organization:
     data: dict[str, Any] = {
         "name": kwargs.pop("name", f"Organization {_n()}"),
         "kind": kind,
@@ -71,14 +73,21 @@ def add_member(org: Organization, role: str = "member", user: User | None = None
     organizations.add_member(
         platform_admin(),
         org,
-        {"email": user.email, "full_name": user.full_name, "profession": user.profession,
-         "role": role, "password": None},
+        {
+            "email": user.email,
+            "full_name": user.full_name,
+            "profession": user.profession,
+            "role": role,
+            "password": None,
+        },
     )
     db.session.commit()
     return user
 
 
-def module_input(owner: Organization, provider: Organization | None, **overrides: Any) -> dict[str, Any]:
+def module_input(
+    owner: Organization, provider: Organization | None, **overrides: Any
+) -> dict[str, Any]:
     """A complete, publishable module in the API's input shape."""
     release = overrides.pop("release_date", today() - timedelta(days=10))
     data: dict[str, Any] = {
@@ -107,7 +116,11 @@ def module_input(owner: Organization, provider: Organization | None, **overrides
                 "name": "Priya Raman, PharmD",
                 "role": "Faculty",
                 "disclosures": [
-                    {"company": "Northwind Biopharma", "relationship": "Advisory board", "mitigated": True}
+                    {
+                        "company": "Northwind Biopharma",
+                        "relationship": "Advisory board",
+                        "mitigated": True,
+                    }
                 ],
             },
         ],

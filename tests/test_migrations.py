@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-
 from flask import current_app
 
 from exchange.extensions import db
@@ -16,7 +15,9 @@ from exchange.extensions import db
 
 def test_models_match_migrations():
     connection = db.session.connection()
-    context = MigrationContext.configure(connection, opts=current_app.extensions["migrate"].configure_args)
+    context = MigrationContext.configure(
+        connection, opts=current_app.extensions["migrate"].configure_args
+    )
     assert compare_metadata(context, db.metadata) == []
 
 

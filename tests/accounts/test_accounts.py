@@ -20,10 +20,15 @@ def sign_in(client, user):
 
 
 def test_sign_up_creates_account_and_signs_in(client):
-    response = client.post("/signup", data={
-        "email": "  New.Person@Example.TEST ", "full_name": "New Person, RN",
-        "profession": "nurse", "password": "a long enough password",
-    })
+    response = client.post(
+        "/signup",
+        data={
+            "email": "  New.Person@Example.TEST ",
+            "full_name": "New Person, RN",
+            "profession": "nurse",
+            "password": "a long enough password",
+        },
+    )
     assert response.status_code == 302
     user = services.find_user_by_email("new.person@example.test")
     assert user is not None and user.email == "new.person@example.test"
@@ -43,8 +48,13 @@ def test_sign_up_creates_account_and_signs_in(client):
     ],
 )
 def test_sign_up_errors_are_inline(client, field, value, message):
-    data = {"email": "ok@example.test", "full_name": "Okay", "profession": "nurse",
-            "password": "a long enough password", field: value}
+    data = {
+        "email": "ok@example.test",
+        "full_name": "Okay",
+        "profession": "nurse",
+        "password": "a long enough password",
+        field: value,
+    }
     response = client.post("/signup", data=data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -54,8 +64,15 @@ def test_sign_up_errors_are_inline(client, field, value, message):
 
 def test_sign_up_duplicate_email(client):
     make_user(email="taken@example.test")
-    response = client.post("/signup", data={"email": "TAKEN@example.test", "full_name": "X",
-                                            "profession": "nurse", "password": "long password 1"})
+    response = client.post(
+        "/signup",
+        data={
+            "email": "TAKEN@example.test",
+            "full_name": "X",
+            "profession": "nurse",
+            "password": "long password 1",
+        },
+    )
     assert response.status_code == 422
     assert "already exists" in response.get_data(as_text=True)
 
@@ -65,7 +82,9 @@ def test_sign_in_and_out(client):
     bad = client.post("/signin", data={"email": "doc@example.test", "password": "wrong password"})
     assert bad.status_code == 401
     assert "The email or password is incorrect." in bad.get_data(as_text=True)
-    good = client.post("/signin?next=/profile", data={"email": "DOC@example.test", "password": PASSWORD})
+    good = client.post(
+        "/signin?next=/profile", data={"email": "DOC@example.test", "password": PASSWORD}
+    )
     assert good.status_code == 302 and good.headers["Location"].endswith("/profile")
     assert user.full_name in client.get("/profile").get_data(as_text=True)
     client.post("/signout")
@@ -74,8 +93,10 @@ def test_sign_in_and_out(client):
 
 def test_sign_in_refuses_offsite_next(client):
     make_user(email="doc2@example.test")
-    response = client.post("/signin?next=https://evil.example/x",
-                           data={"email": "doc2@example.test", "password": PASSWORD})
+    response = client.post(
+        "/signin?next=https://evil.example/x",
+        data={"email": "doc2@example.test", "password": PASSWORD},
+    )
     assert response.headers["Location"] in ("/", "http://localhost/")
 
 
@@ -90,7 +111,9 @@ def test_inactive_user_cannot_sign_in(client):
 def test_profile_edit(client):
     user = make_user("physician")
     sign_in(client, user)
-    response = client.post("/profile", data={"full_name": "Dr. Renamed", "profession": "pharmacist"})
+    response = client.post(
+        "/profile", data={"full_name": "Dr. Renamed", "profession": "pharmacist"}
+    )
     assert response.status_code == 302
     db.session.refresh(user)
     assert (user.full_name, user.profession) == ("Dr. Renamed", "pharmacist")
@@ -126,11 +149,15 @@ def test_csrf_required_on_forms(app, client):
         assert "This form has expired" in without.get_data(as_text=True)
         page = client.get("/signin").get_data(as_text=True)
         token = page.split('name="csrf_token" value="')[1].split('"')[0]
-        with_token = client.post("/signin", data={"email": "csrf@example.test",
-                                                  "password": PASSWORD, "csrf_token": token})
+        with_token = client.post(
+            "/signin",
+            data={"email": "csrf@example.test", "password": PASSWORD, "csrf_token": token},
+        )
         assert with_token.status_code == 302
         # The JSON API authenticates by bearer token and is exempt.
-        api = client.post("/api/v1/auth/tokens", json={"email": "csrf@example.test", "password": PASSWORD})
+        api = client.post(
+            "/api/v1/auth/tokens", json={"email": "csrf@example.test", "password": PASSWORD}
+        )
         assert api.status_code == 201
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
@@ -143,7 +170,9 @@ def test_token_flow(client):
     user = make_user(email="api@example.test")
     org = make_org(name="Token Org")
     add_member(org, "staff", user=user)
-    response = client.post("/api/v1/auth/tokens", json={"email": "api@example.test", "password": PASSWORD})
+    response = client.post(
+        "/api/v1/auth/tokens", json={"email": "api@example.test", "password": PASSWORD}
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert set(body) == {"token", "expires_at"}
@@ -152,15 +181,23 @@ def test_token_flow(client):
     headers = {"Authorization": f"Bearer {body['token']}"}
     me = client.get("/api/v1/me", headers=headers).get_json()
     assert me["email"] == "api@example.test"
-    assert me["memberships"] == [{"organization_id": org.id, "organization_name": "Token Org",
-                                  "organization_slug": org.slug, "role": "staff"}]
+    assert me["memberships"] == [
+        {
+            "organization_id": org.id,
+            "organization_name": "Token Org",
+            "organization_slug": org.slug,
+            "role": "staff",
+        }
+    ]
     assert client.delete("/api/v1/auth/tokens/current", headers=headers).status_code == 204
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 
 def test_wrong_password_token_is_401(client):
     make_user(email="api2@example.test")
-    response = client.post("/api/v1/auth/tokens", json={"email": "api2@example.test", "password": "nope nope nope"})
+    response = client.post(
+        "/api/v1/auth/tokens", json={"email": "api2@example.test", "password": "nope nope nope"}
+    )
     assert response.status_code == 401
     assert response.get_json()["message"] == "The email or password is incorrect."
 
@@ -198,11 +235,15 @@ def test_sign_in_is_rate_limited(app, client):
     limiter.reset()
     try:
         codes = [
-            client.post("/api/v1/auth/tokens", json={"email": "x@y.test", "password": "p"}).status_code
+            client.post(
+                "/api/v1/auth/tokens", json={"email": "x@y.test", "password": "p"}
+            ).status_code
             for _ in range(4)
         ]
         assert codes == [401, 401, 401, 429]
-        body = client.post("/api/v1/auth/tokens", json={"email": "x@y.test", "password": "p"}).get_json()
+        body = client.post(
+            "/api/v1/auth/tokens", json={"email": "x@y.test", "password": "p"}
+        ).get_json()
         assert body["code"] == 429
         page = client.post("/signin", data={"email": "x@y.test", "password": "p"})
         assert [page.status_code] + [

@@ -11,7 +11,12 @@ from exchange.catalog import services
 from exchange.catalog.models import ModuleVersion
 from exchange.catalog.schemas import ModuleInputSchema, ModuleUpdateSchema
 from exchange.database import today
-from exchange.errors import ConflictError, FieldValidationError, NotFoundError, PermissionDeniedError
+from exchange.errors import (
+    ConflictError,
+    FieldValidationError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from exchange.extensions import db
 from tests.factories import add_member, make_module, make_org, make_provider, module_input, staff_of
 
@@ -43,7 +48,9 @@ def test_association_builds_and_provider_publishes(association, provider):
     services.publish_module(staff_of(provider), module)
     assert module.status == "published"
     assert module.provider_activity_id == f"EXC-{module.id:06d}"
-    event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "module.published")).one()
+    event = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.action == "module.published")
+    ).one()
     assert (event.organization_id, event.related_organization_id) == (association.id, provider.id)
 
 
@@ -53,9 +60,22 @@ def test_publish_lists_everything_missing(provider):
     with pytest.raises(ConflictError) as caught:
         services.publish_module(staff_of(provider), module)
     missing = caught.value.errors
-    for field in ("summary", "description", "objectives", "professions", "specialties", "credits",
-                  "faculty", "format", "delivery", "estimated_minutes", "release_date",
-                  "last_review_date", "termination_date", "content_url"):
+    for field in (
+        "summary",
+        "description",
+        "objectives",
+        "professions",
+        "specialties",
+        "credits",
+        "faculty",
+        "format",
+        "delivery",
+        "estimated_minutes",
+        "release_date",
+        "last_review_date",
+        "termination_date",
+        "content_url",
+    ):
         assert field in missing, field
     assert module.status == "draft"
 
@@ -69,8 +89,15 @@ def test_publish_requires_disclosure_for_every_faculty_member(provider):
 
 
 def test_publish_requires_relationships_mitigated(provider):
-    faculty = [{"name": "Lee Park, MD", "role": "Faculty", "disclosures": [
-        {"company": "Aldercrest", "relationship": "Speaker", "mitigated": False}]}]
+    faculty = [
+        {
+            "name": "Lee Park, MD",
+            "role": "Faculty",
+            "disclosures": [
+                {"company": "Aldercrest", "relationship": "Speaker", "mitigated": False}
+            ],
+        }
+    ]
     module = make_module(provider, faculty=faculty)
     with pytest.raises(ConflictError) as caught:
         services.publish_module(staff_of(provider), module)
@@ -107,8 +134,9 @@ def test_provider_accreditor_limits_credit_types(association):
 def test_editing_published_module_makes_a_new_version(provider):
     module = make_module(provider, status="published")
     staff = staff_of(provider)
-    changes = ModuleUpdateSchema(partial=True).load({"summary": "Updated for the 2026 guideline.",
-                                                     "change_note": "New guideline"})
+    changes = ModuleUpdateSchema(partial=True).load(
+        {"summary": "Updated for the 2026 guideline.", "change_note": "New guideline"}
+    )
     services.update_module(staff, module, changes)
     db.session.commit()
     assert module.version == 2

@@ -90,8 +90,12 @@ def test_module_page_shows_what_a_cme_director_checks(client, provider):
 
 
 def test_module_page_escapes_html(client, provider):
-    module = make_module(provider, status="published", title="<script>alert(1)</script>",
-                         summary="<img src=x onerror=alert(2)>")
+    module = make_module(
+        provider,
+        status="published",
+        title="<script>alert(1)</script>",
+        summary="<img src=x onerror=alert(2)>",
+    )
     page = client.get(f"/modules/{module.id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -109,8 +113,11 @@ def test_draft_page_404_for_public_and_checklist_for_staff(client, provider):
 
 def test_past_termination_banner(client, provider):
     module = make_module(provider, status="published")
-    db.session.execute(db.update(Module).where(Module.id == module.id).values(
-        termination_date=today() - timedelta(days=2)))
+    db.session.execute(
+        db.update(Module)
+        .where(Module.id == module.id)
+        .values(termination_date=today() - timedelta(days=2))
+    )
     db.session.commit()
     page = client.get(f"/modules/{module.id}").get_data(as_text=True)
     assert "passed its termination date" in page
@@ -166,7 +173,9 @@ def test_editor_shows_inline_errors_and_saves_nothing(client, provider):
     sign_in(client, staff_of(provider))
     response = client.post(
         f"/modules/new?owner={provider.slug}",
-        data=form_for(**{"credits.ama_pra_1.amount": "2", "faculty.0.relationships": "no separator"}),
+        data=form_for(
+            **{"credits.ama_pra_1.amount": "2", "faculty.0.relationships": "no separator"}
+        ),
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -235,8 +244,9 @@ def test_association_staff_builds_for_provider(client):
     association = make_org("association")
     provider = make_provider("joint")
     sign_in(client, staff_of(association))
-    response = client.post(f"/modules/new?owner={association.slug}",
-                           data=form_for(provider_id=str(provider.id)))
+    response = client.post(
+        f"/modules/new?owner={association.slug}", data=form_for(provider_id=str(provider.id))
+    )
     assert response.status_code == 302
     module = db.session.scalars(db.select(Module)).one()
     assert (module.owner_id, module.provider_id) == (association.id, provider.id)
