@@ -61,7 +61,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Only load into a database with no users.")
     def seed(if_empty: bool) -> None:
         """Load the demo data from seed/ (idempotent: existing records are kept)."""
-        from seed.loader import DEMO_PASSWORD, database_is_empty, load_demo
+        from seed.loader import database_is_empty, load_demo
 
         if if_empty and not database_is_empty():
             click.echo("The database already has data: demo data not loaded.")
@@ -69,9 +69,8 @@ def register_cli(app: Flask) -> None:
         report = load_demo(progress=_progress)
         click.echo(
             f"Demo data: {report.organizations} organizations, {report.people} people and "
-            f"{report.modules} modules added."
+            f"{report.modules} modules added. `flask demo-accounts` lists the sign-ins."
         )
-        _print_accounts(report.accounts, DEMO_PASSWORD)
 
     @app.cli.command("seed-synthetic")
     @click.option("--count", type=click.IntRange(1, 1_000_000), required=True)

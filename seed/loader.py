@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,6 @@ class SeedReport:
     organizations: int = 0
     people: int = 0
     modules: int = 0
-    accounts: list[tuple[str, str]] = field(default_factory=list)
 
 
 def database_is_empty() -> bool:
@@ -72,7 +71,6 @@ def load_demo(progress: Progress = _no_progress, on: date | None = None) -> Seed
     orgs = _load_organizations(admin, on, report, progress)
     _load_people(admin, people, orgs, report)
     _load_modules(orgs, on, report, progress)
-    report.accounts = [(p["email"], p.get("note", "Platform administrator")) for p in people]
     return report
 
 

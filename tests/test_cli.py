@@ -34,7 +34,9 @@ def test_seed_loads_demo_data_once(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed", "--if-empty"])
     assert result.exit_code == 0, result.output
-    assert "admin@exchange.example" in result.output
+    assert "modules added" in result.output
+    accounts_output = runner.invoke(args=["demo-accounts"]).output
+    assert "admin@exchange.example" in accounts_output and "exchange-demo-2026" in accounts_output
     organizations = db.session.scalar(db.select(db.func.count(Organization.id)))
     published = db.session.scalar(
         db.select(db.func.count(Module.id)).where(Module.status == "published")
