@@ -57,6 +57,9 @@ EDITABLE_FIELDS = (
     "content_url",
     "faculty",
     "commercial_support",
+    # Set from an upload (exchange.catalog.content), never from JSON input.
+    "content_file",
+    "content_file_name",
 )
 _SCALARS = (
     "title",
@@ -71,6 +74,8 @@ _SCALARS = (
     "provider_id",
     "provider_activity_id",
     "content_url",
+    "content_file",
+    "content_file_name",
 )
 _JSON_LISTS = ("objectives", "keywords", "competencies", "outcome_levels")
 
@@ -246,7 +251,6 @@ def module_state(module: Module) -> dict[str, Any]:
         {**support, "amount": _decimal_or_none(support.get("amount"))}
         for support in module.commercial_support or []
     ]
-    state["content_file"] = module.content_file
     return state
 
 

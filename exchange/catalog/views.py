@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from exchange import permissions, vocab
 from exchange.catalog import services
+from exchange.catalog.content import content_path, store_content_file
 from exchange.catalog.forms import module_form_values, parse_module_form, row_count
 from exchange.catalog.models import Module
 from exchange.catalog.presenters import module_page_data
@@ -123,8 +124,9 @@ def new_module():
     errors = {**parsed.errors, **parsed.form_errors(result.errors)}
     if result.ok and not parsed.errors:
         try:
+            data = {**result.data, **_content_changes()}
             with transaction():
-                module = services.create_module(actor(), result.data)
+                module = services.create_module(actor(), data)
         except DomainError as error:
             errors = parsed.form_errors(error_fields(error)) or {"_schema": [error.message]}
         else:
@@ -164,8 +166,9 @@ def edit_module(module_id: int):
     if result.ok and not parsed.errors:
         before = module.version
         try:
+            changes = {**result.data, **_content_changes()}
             with transaction():
-                module = services.update_module(actor(), module, result.data)
+                module = services.update_module(actor(), module, changes)
         except DomainError as error:
             errors = parsed.form_errors(error_fields(error)) or {"_schema": [error.message]}
         else:
@@ -177,6 +180,31 @@ def edit_module(module_id: int):
                 flash("Saved.", "success")
             return redirect(url_for("catalog.module_page", module_id=module.id))
     return _render_editor(request.form, errors, owner=module.owner, module=module, status=422)
+
+
+def _content_changes() -> dict[str, str | None]:
+    """The uploaded content file (stored now), or its removal, as module changes."""
+    upload = request.files.get("content_upload")
+    if upload and upload.filename:
+        stored, name = store_content_file(upload, "content_upload")
+        return {"content_file": stored, "content_file_name": name}
+    if request.form.get("content_remove"):
+        return {"content_file": None, "content_file_name": None}
+    return {}
+
+
+@bp.get("/modules/<int:module_id>/content")
+@login_required
+def content_file(module_id: int):
+    """The uploaded content, as an attachment (never rendered inline on our origin)."""
+    module = services.get_module(actor(), module_id)
+    if not permissions.can_edit_module(actor(), module) or not module.content_file:
+        raise NotFoundError("No content file for this module.")
+    try:
+        path = content_path(module.content_file)
+    except FileNotFoundError as error:
+        raise NotFoundError("No content file for this module.") from error
+    return send_file(path, as_attachment=True, download_name=module.content_file_name)
 
 
 def _render_editor(form, errors, *, owner, module=None, owners=None, status=200):

@@ -255,3 +255,49 @@ def test_association_staff_builds_for_provider(client):
     assert client.post(f"/modules/{module.id}/publish").status_code == 403
     db.session.refresh(module)
     assert module.status == "draft"  # the association cannot publish
+
+
+def test_content_upload_download_and_permissions(client, provider):
+    import io
+
+    staff = staff_of(provider)
+    sign_in(client, staff)
+    form = form_for(content_url="")
+    form["content_upload"] = (io.BytesIO(b"%PDF-1.7 test content"), "Sepsis slides.pdf")
+    response = client.post(f"/modules/new?owner={provider.slug}", data=form,
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    module = db.session.scalars(db.select(Module)).one()
+    assert module.content_file_name == "Sepsis slides.pdf"
+    assert module.content_url is None
+    download = client.get(f"/modules/{module.id}/content")
+    try:
+        assert download.status_code == 200 and download.data == b"%PDF-1.7 test content"
+        assert "attachment" in download.headers["Content-Disposition"]
+    finally:
+        download.close()
+    assert client.post(f"/modules/{module.id}/publish").status_code == 302
+    db.session.refresh(module)
+    assert module.status == "published"  # a file is enough content to publish
+    sign_in(client, add_member(make_org(), "staff"))
+    assert client.get(f"/modules/{module.id}/content").status_code == 404
+
+
+def test_content_upload_rejects_unsafe_types(client, provider):
+    import io
+
+    sign_in(client, staff_of(provider))
+    form = form_for()
+    form["content_upload"] = (io.BytesIO(b"<script>alert(1)</script>"), "page.html")
+    response = client.post(f"/modules/new?owner={provider.slug}", data=form,
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "Upload one of these file types" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Module.id))) == 0
+
+
+def test_content_path_stays_inside_upload_dir(app):
+    from exchange.catalog.content import content_path
+
+    with pytest.raises(FileNotFoundError):
+        content_path("../../etc/passwd")
