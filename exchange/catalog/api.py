@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema
 
 from exchange.api import current_api_user, require_api_user
 from exchange.catalog import services
@@ -81,6 +83,24 @@ def retire_module(module_id):
     actor = require_api_user()
     with transaction():
         module = services.retire_module(actor, services.get_module(actor, module_id))
+    return module
+
+
+class ContentUploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "PDF, video, audio, slides or SCORM zip"})
+
+
+@blp.route("/<int:module_id>/content", methods=["PUT"])
+@blp.arguments(ContentUploadSchema, location="files")
+@blp.response(200, ModuleSchema)
+@blp.doc(security=SECURED)
+def upload_content(files, module_id):
+    """Upload the module's content file (multipart, field `file`); replaces any previous one."""
+    actor = require_api_user()
+    with transaction():
+        module = services.attach_content(
+            actor, services.get_module(actor, module_id), files["file"]
+        )
     return module
 
 

@@ -15,6 +15,7 @@ from exchange import permissions
 from exchange.accounts.models import User
 from exchange.audit import services as audit
 from exchange.catalog import rules
+from exchange.catalog.content import store_content_file
 from exchange.catalog.models import (
     Module,
     ModuleCredit,
@@ -500,6 +501,17 @@ def update_module(
         )
     db.session.flush()
     return module
+
+
+def attach_content(actor: User | None, module: Module, upload) -> Module:
+    """Store an uploaded content file and make it the module's content (a new version when
+    published). Permission is checked before anything is written to disk."""
+    if not permissions.can_edit_module(actor, module):
+        raise PermissionDeniedError(
+            "Only staff of the owner or the provider of record can edit this module."
+        )
+    stored, name = store_content_file(upload, "file")
+    return update_module(actor, module, {"content_file": stored, "content_file_name": name})
 
 
 def _snapshot(actor: User | None, module: Module, change_note: str) -> None:

@@ -380,3 +380,41 @@ def test_list_query_count_is_fixed(client, provider, count_queries):
     with count_queries() as fifty:
         assert len(client.get("/api/v1/modules?per_page=50").get_json()["items"]) == 50
     assert five.count == fifty.count
+
+
+def test_upload_content_via_api(client, provider):
+    import io
+
+    module = make_module(provider, status="published")
+    staff = staff_of(provider)
+    response = client.put(
+        f"/api/v1/modules/{module.id}/content",
+        headers=auth(staff),
+        data={"file": (io.BytesIO(b"PK\x03\x04 scorm"), "package.zip")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["content_file_name"] == "package.zip" and body["version"] == 2
+    outsider = add_member(make_org(), "staff")
+    denied = client.put(
+        f"/api/v1/modules/{module.id}/content",
+        headers=auth(outsider),
+        data={"file": (io.BytesIO(b"x"), "a.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert denied.status_code == 403
+    missing = client.put(
+        f"/api/v1/modules/{module.id}/content",
+        headers=auth(staff),
+        data={},
+        content_type="multipart/form-data",
+    )
+    assert missing.status_code == 422 and "file" in missing.get_json()["errors"]
+    wrong = client.put(
+        f"/api/v1/modules/{module.id}/content",
+        headers=auth(staff),
+        data={"file": (io.BytesIO(b"MZ"), "setup.exe")},
+        content_type="multipart/form-data",
+    )
+    assert wrong.status_code == 422 and "file" in wrong.get_json()["errors"]

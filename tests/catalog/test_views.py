@@ -264,8 +264,9 @@ def test_content_upload_download_and_permissions(client, provider):
     sign_in(client, staff)
     form = form_for(content_url="")
     form["content_upload"] = (io.BytesIO(b"%PDF-1.7 test content"), "Sepsis slides.pdf")
-    response = client.post(f"/modules/new?owner={provider.slug}", data=form,
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/modules/new?owner={provider.slug}", data=form, content_type="multipart/form-data"
+    )
     assert response.status_code == 302
     module = db.session.scalars(db.select(Module)).one()
     assert module.content_file_name == "Sepsis slides.pdf"
@@ -289,8 +290,9 @@ def test_content_upload_rejects_unsafe_types(client, provider):
     sign_in(client, staff_of(provider))
     form = form_for()
     form["content_upload"] = (io.BytesIO(b"<script>alert(1)</script>"), "page.html")
-    response = client.post(f"/modules/new?owner={provider.slug}", data=form,
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/modules/new?owner={provider.slug}", data=form, content_type="multipart/form-data"
+    )
     assert response.status_code == 422
     assert "Upload one of these file types" in response.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(Module.id))) == 0
