@@ -24,6 +24,7 @@ successful POST never leaks into another case.
 
 from __future__ import annotations
 
+import io
 import itertools
 from datetime import timedelta
 from functools import cached_property
@@ -31,12 +32,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
+from exchange.catalog import services as catalog
 from exchange.catalog.forms import module_form_values
+from exchange.catalog.models import Module
 from exchange.database import today
 from exchange.extensions import db
-from exchange.organizations.models import Membership
+from exchange.organizations.models import Membership, Organization
 from tests.factories import (
     PASSWORD,
     add_member,
@@ -47,6 +51,7 @@ from tests.factories import (
     make_user,
     module_input,
     platform_admin,
+    staff_of,
 )
 
 LOGIN = "login"
@@ -55,110 +60,119 @@ LOGIN = "login"
 # The grids
 # --------------------------------------------------------------------------------------
 
-# A module owned by an association, with an accredited provider of record, in each status.
-# Drafts: seen and edited by staff/admins of owner and provider only (platform admins do
-# not see drafts); published only by provider staff; retired by owner or provider staff.
+# A module owned by an association, with an accredited provider of record and an uploaded
+# content file, in each status. Drafts: seen and edited by staff/admins of owner and
+# provider only (platform admins do not see drafts); published only by provider staff;
+# retired by owner or provider staff. A retired module is read-only (409 on the API, a
+# redirect with a message in HTML). The uploaded file downloads only for those who edit
+# the module; to everyone else it does not exist (404), as the module page shows no link.
 MODULE_GRID = """
-route                                    object    anon  mem  stf  adm xmem xstf xadm padm pstf
+route                                    object     anon  mem  stf  adm xmem xstf xadm padm pstf
 # -- HTML pages --
-GET    /modules/{m}                      draft      404  404  200  200  404  404  404  404  200
-GET    /modules/{m}                      published  200  200  200  200  200  200  200  200  200
-GET    /modules/{m}                      retired    200  200  200  200  200  200  200  200  200
-GET    /modules/{m}/versions/{v}         draft      404  404  404  404  404  404  404  404  404
-GET    /modules/{m}/versions/{v}         published  200  200  200  200  200  200  200  200  200
-GET    /modules/{m}/versions/{v}         retired    200  200  200  200  200  200  200  200  200
-GET    /modules/{m}/edit                 draft    login  404  200  200  404  404  404  404  200
+GET    /modules/{m}                      draft       404  404  200  200  404  404  404  404  200
+GET    /modules/{m}                      published   200  200  200  200  200  200  200  200  200
+GET    /modules/{m}                      retired     200  200  200  200  200  200  200  200  200
+GET    /modules/{m}/versions/{v}         draft       404  404  404  404  404  404  404  404  404
+GET    /modules/{m}/versions/{v}         published   200  200  200  200  200  200  200  200  200
+GET    /modules/{m}/versions/{v}         retired     200  200  200  200  200  200  200  200  200
+GET    /modules/{m}/edit                 draft     login  404  200  200  404  404  404  404  200
 GET    /modules/{m}/edit                 published login  403  200  200  403  403  403  403  200
-GET    /modules/{m}/edit                 retired  login  403  302  302  403  403  403  403  302
-POST   /modules/{m}/edit                 draft    login  404  302  302  404  404  404  404  302
+GET    /modules/{m}/edit                 retired   login  403  302  302  403  403  403  403  302
+POST   /modules/{m}/edit                 draft     login  404  302  302  404  404  404  404  302
 POST   /modules/{m}/edit                 published login  403  302  302  403  403  403  403  302
-POST   /modules/{m}/edit                 retired  login  403  302  302  403  403  403  403  302
-POST   /modules/{m}/publish              draft    login  404  403  403  404  404  404  404  302
+POST   /modules/{m}/edit                 retired   login  403  302  302  403  403  403  403  302
+POST   /modules/{m}/publish              draft     login  404  403  403  404  404  404  404  302
 POST   /modules/{m}/publish              published login  403  403  403  403  403  403  403  302
-POST   /modules/{m}/publish              retired  login  403  403  403  403  403  403  403  302
-POST   /modules/{m}/retire               draft    login  404  302  302  404  404  404  404  302
+POST   /modules/{m}/publish              retired   login  403  403  403  403  403  403  403  302
+POST   /modules/{m}/retire               draft     login  404  302  302  404  404  404  404  302
 POST   /modules/{m}/retire               published login  403  302  302  403  403  403  403  302
-POST   /modules/{m}/retire               retired  login  403  302  302  403  403  403  403  302
+POST   /modules/{m}/retire               retired   login  403  302  302  403  403  403  403  302
+GET    /modules/{m}/content              draft     login  404  200  200  404  404  404  404  200
+GET    /modules/{m}/content              published login  404  200  200  404  404  404  404  200
+GET    /modules/{m}/content              retired   login  404  200  200  404  404  404  404  200
 # -- JSON API --
-GET    /api/v1/modules/{m}               draft      404  404  200  200  404  404  404  404  200
-GET    /api/v1/modules/{m}               published  200  200  200  200  200  200  200  200  200
-GET    /api/v1/modules/{m}               retired    200  200  200  200  200  200  200  200  200
-GET    /api/v1/modules/{m}/versions      draft      404  404  200  200  404  404  404  404  200
-GET    /api/v1/modules/{m}/versions      published  200  200  200  200  200  200  200  200  200
-GET    /api/v1/modules/{m}/versions      retired    200  200  200  200  200  200  200  200  200
-GET    /api/v1/modules/{m}/versions/{v}  draft      404  404  404  404  404  404  404  404  404
-GET    /api/v1/modules/{m}/versions/{v}  published  200  200  200  200  200  200  200  200  200
-GET    /api/v1/modules/{m}/versions/{v}  retired    200  200  200  200  200  200  200  200  200
-PATCH  /api/v1/modules/{m}               draft      401  404  200  200  404  404  404  404  200
-PATCH  /api/v1/modules/{m}               published  401  403  200  200  403  403  403  403  200
-PATCH  /api/v1/modules/{m}               retired    401  403  409  409  403  403  403  403  409
-POST   /api/v1/modules/{m}/publish       draft      401  404  403  403  404  404  404  404  200
-POST   /api/v1/modules/{m}/publish       published  401  403  403  403  403  403  403  403  409
-POST   /api/v1/modules/{m}/publish       retired    401  403  403  403  403  403  403  403  409
-POST   /api/v1/modules/{m}/retire        draft      401  404  409  409  404  404  404  404  409
-POST   /api/v1/modules/{m}/retire        published  401  403  200  200  403  403  403  403  200
-POST   /api/v1/modules/{m}/retire        retired    401  403  409  409  403  403  403  403  409
+GET    /api/v1/modules/{m}               draft       404  404  200  200  404  404  404  404  200
+GET    /api/v1/modules/{m}               published   200  200  200  200  200  200  200  200  200
+GET    /api/v1/modules/{m}               retired     200  200  200  200  200  200  200  200  200
+GET    /api/v1/modules/{m}/versions      draft       404  404  200  200  404  404  404  404  200
+GET    /api/v1/modules/{m}/versions      published   200  200  200  200  200  200  200  200  200
+GET    /api/v1/modules/{m}/versions      retired     200  200  200  200  200  200  200  200  200
+GET    /api/v1/modules/{m}/versions/{v}  draft       404  404  404  404  404  404  404  404  404
+GET    /api/v1/modules/{m}/versions/{v}  published   200  200  200  200  200  200  200  200  200
+GET    /api/v1/modules/{m}/versions/{v}  retired     200  200  200  200  200  200  200  200  200
+PATCH  /api/v1/modules/{m}               draft       401  404  200  200  404  404  404  404  200
+PATCH  /api/v1/modules/{m}               published   401  403  200  200  403  403  403  403  200
+PATCH  /api/v1/modules/{m}               retired     401  403  409  409  403  403  403  403  409
+POST   /api/v1/modules/{m}/publish       draft       401  404  403  403  404  404  404  404  200
+POST   /api/v1/modules/{m}/publish       published   401  403  403  403  403  403  403  403  409
+POST   /api/v1/modules/{m}/publish       retired     401  403  403  403  403  403  403  403  409
+POST   /api/v1/modules/{m}/retire        draft       401  404  409  409  404  404  404  404  409
+POST   /api/v1/modules/{m}/retire        published   401  403  200  200  403  403  403  403  200
+POST   /api/v1/modules/{m}/retire        retired     401  403  409  409  403  403  403  403  409
+PUT    /api/v1/modules/{m}/content       draft       401  404  200  200  404  404  404  404  200
+PUT    /api/v1/modules/{m}/content       published   401  403  200  200  403  403  403  403  200
+PUT    /api/v1/modules/{m}/content       retired     401  403  409  409  403  403  403  403  409
 """
 
 # Creating a module for the owning organization: its staff and admins. The HTML editor
 # lets any staff/admin start a draft for an organization they are staff of (others: 403).
 MODULE_CREATION_GRID = """
-route                                    anon  mem  stf  adm xmem xstf xadm padm pstf
-GET    /modules/new                     login  403  200  200  403  200  200  403  200
-POST   /modules/new                     login  403  302  302  403  302  302  403  302
-POST   /api/v1/modules                    401  403  201  201  403  403  403  403  403
+route                    anon  mem  stf  adm xmem xstf xadm padm pstf
+GET    /modules/new     login  403  200  200  403  200  200  403  200
+POST   /modules/new     login  403  302  302  403  302  302  403  302
+POST   /api/v1/modules    401  403  201  201  403  403  403  403  403
 """
 
 # The owning organization's pages. Members: its staff/admins and platform admins read;
 # its admins and platform admins add, re-role and remove. Audit log and profile edit: its
 # admins and platform admins. Accreditation: platform admins only.
 ORGANIZATION_GRID = """
-route                                            anon  mem  stf  adm xmem xstf xadm padm
+route                                               anon  mem  stf  adm xmem xstf xadm padm
 # -- HTML pages --
-GET    /organizations/{slug}                      200  200  200  200  200  200  200  200
-GET    /organizations/{slug}/members            login  403  200  200  403  403  403  200
-POST   /organizations/{slug}/members            login  403  403  302  403  403  403  302
-POST   /organizations/{slug}/members/{mid}/role login  403  403  302  403  403  403  302
-POST   /organizations/{slug}/members/{mid}/remove login 403 403  302  403  403  403  302
-GET    /organizations/{slug}/audit              login  403  403  200  403  403  403  200
-GET    /organizations/{slug}/accreditation      login  403  403  403  403  403  403  200
-POST   /organizations/{slug}/accreditation      login  403  403  403  403  403  403  302
-GET    /organizations/{slug}/edit               login  403  403  200  403  403  403  200
-POST   /organizations/{slug}/edit               login  403  403  302  403  403  403  302
+GET    /organizations/{slug}                         200  200  200  200  200  200  200  200
+GET    /organizations/{slug}/members               login  403  200  200  403  403  403  200
+POST   /organizations/{slug}/members               login  403  403  302  403  403  403  302
+POST   /organizations/{slug}/members/{mid}/role    login  403  403  302  403  403  403  302
+POST   /organizations/{slug}/members/{mid}/remove  login  403  403  302  403  403  403  302
+GET    /organizations/{slug}/audit                 login  403  403  200  403  403  403  200
+GET    /organizations/{slug}/accreditation         login  403  403  403  403  403  403  200
+POST   /organizations/{slug}/accreditation         login  403  403  403  403  403  403  302
+GET    /organizations/{slug}/edit                  login  403  403  200  403  403  403  200
+POST   /organizations/{slug}/edit                  login  403  403  302  403  403  403  302
 # -- JSON API --
-GET    /api/v1/organizations/{org}                200  200  200  200  200  200  200  200
-PUT    /api/v1/organizations/{org}/accreditation  401  403  403  403  403  403  403  200
-GET    /api/v1/organizations/{org}/members        401  403  200  200  403  403  403  200
-POST   /api/v1/organizations/{org}/members        401  403  403  201  403  403  403  201
-PATCH  /api/v1/organizations/{org}/members/{mid}  401  403  403  200  403  403  403  200
-DELETE /api/v1/organizations/{org}/members/{mid}  401  403  403  204  403  403  403  204
+GET    /api/v1/organizations/{org}                   200  200  200  200  200  200  200  200
+PUT    /api/v1/organizations/{org}/accreditation     401  403  403  403  403  403  403  200
+GET    /api/v1/organizations/{org}/members           401  403  200  200  403  403  403  200
+POST   /api/v1/organizations/{org}/members           401  403  403  201  403  403  403  201
+PATCH  /api/v1/organizations/{org}/members/{mid}     401  403  403  200  403  403  403  200
+DELETE /api/v1/organizations/{org}/members/{mid}     401  403  403  204  403  403  403  204
 """
 
 # Everything else: public pages, the signed-in user's own pages, creating organizations
 # (platform admins only), tokens. Signed-in users are sent home from sign-in and sign-up.
 SITE_GRID = """
-route                                            anon  mem  stf  adm xmem xstf xadm padm
+route                                anon  mem  stf  adm xmem xstf xadm padm
 # -- HTML pages --
-GET    /                                          200  200  200  200  200  200  200  200
-GET    /catalog                                   200  200  200  200  200  200  200  200
-GET    /workspace                               login  200  200  200  200  200  200  200
-GET    /organizations                             200  200  200  200  200  200  200  200
-GET    /organizations/new                       login  403  403  403  403  403  403  200
-POST   /organizations/new                       login  403  403  403  403  403  403  302
-GET    /profile                                 login  200  200  200  200  200  200  200
-POST   /profile                                 login  302  302  302  302  302  302  302
-GET    /signin                                    200  302  302  302  302  302  302  302
-POST   /signin                                    302  302  302  302  302  302  302  302
-GET    /signup                                    200  302  302  302  302  302  302  302
-POST   /signup                                    302  302  302  302  302  302  302  302
-POST   /signout                                   302  302  302  302  302  302  302  302
+GET    /                              200  200  200  200  200  200  200  200
+GET    /catalog                       200  200  200  200  200  200  200  200
+GET    /workspace                   login  200  200  200  200  200  200  200
+GET    /organizations                 200  200  200  200  200  200  200  200
+GET    /organizations/new           login  403  403  403  403  403  403  200
+POST   /organizations/new           login  403  403  403  403  403  403  302
+GET    /profile                     login  200  200  200  200  200  200  200
+POST   /profile                     login  302  302  302  302  302  302  302
+GET    /signin                        200  302  302  302  302  302  302  302
+POST   /signin                        302  302  302  302  302  302  302  302
+GET    /signup                        200  302  302  302  302  302  302  302
+POST   /signup                        302  302  302  302  302  302  302  302
+POST   /signout                       302  302  302  302  302  302  302  302
 # -- JSON API --
-POST   /api/v1/auth/tokens                        201  201  201  201  201  201  201  201
-DELETE /api/v1/auth/tokens/current                401  204  204  204  204  204  204  204
-GET    /api/v1/me                                 401  200  200  200  200  200  200  200
-GET    /api/v1/modules                            200  200  200  200  200  200  200  200
-GET    /api/v1/organizations                      200  200  200  200  200  200  200  200
-POST   /api/v1/organizations                      401  403  403  403  403  403  403  201
+POST   /api/v1/auth/tokens            201  201  201  201  201  201  201  201
+DELETE /api/v1/auth/tokens/current    401  204  204  204  204  204  204  204
+GET    /api/v1/me                     401  200  200  200  200  200  200  200
+GET    /api/v1/modules                200  200  200  200  200  200  200  200
+GET    /api/v1/organizations          200  200  200  200  200  200  200  200
+POST   /api/v1/organizations          401  403  403  403  403  403  403  201
 """
 
 # Static files and the API's own documentation: anyone reads them (one case each).
@@ -268,6 +282,10 @@ ACTOR_SPECS: dict[str, tuple[str, str] | str | None] = {
 _unique = itertools.count(1)
 
 
+def pdf_upload(field: str) -> FileStorage:
+    return FileStorage(io.BytesIO(b"%PDF-1.4 matrix content"), "handout.pdf", name=field)
+
+
 class World:
     """An association that owns modules, an accredited provider that certifies them,
     another association, and the actors; each built (through the factories) when first
@@ -303,8 +321,16 @@ class World:
         return self._users[actor]
 
     def module(self, status: str):
+        """A module in `status`, with an uploaded content file (attached while a draft)."""
         if status not in self._modules:
-            self._modules[status] = make_module(self.owner, self.provider, status=status)
+            module = make_module(self.owner, self.provider)
+            catalog.attach_content(staff_of(self.owner), module, pdf_upload("file"))
+            if status in ("published", "retired"):
+                catalog.publish_module(staff_of(self.provider), module)
+            if status == "retired":
+                catalog.retire_module(staff_of(self.provider), module)
+            db.session.commit()
+            self._modules[status] = module
         return self._modules[status]
 
     def membership_id(self, actor: str) -> int:
@@ -335,6 +361,9 @@ class Placeholders(dict):
         }[key]()
         self[key] = value
         return value
+
+    def format_all(self, route: str) -> str:
+        return route.split(" ", 1)[1].format_map(self)
 
 
 # Request bodies: valid input, so an allowed request succeeds. (world, object, user) -> the
@@ -367,6 +396,10 @@ def _accreditation(world, obj, user):
     return {"kind": "both", "accreditor": "accme", "accredited_until": until}
 
 
+def _pdf_file(world, obj, user):
+    return {"data": {"file": (io.BytesIO(b"%PDF-1.4 a new handout"), "new-handout.pdf")}}
+
+
 def _credentials(world, obj, user):
     someone = user or make_user()
     return {"email": someone.email, "password": PASSWORD}
@@ -377,6 +410,7 @@ PAYLOADS = {
     "POST /modules/new": lambda w, o, u: {"data": {"title": f"Matrix draft {_n()}"}},
     "POST /api/v1/modules": lambda w, o, u: {"json": module_input(w.owner, w.provider)},
     "PATCH /api/v1/modules/{m}": lambda w, o, u: {"json": {"summary": "A revised summary."}},
+    "PUT /api/v1/modules/{m}/content": _pdf_file,
     "POST /organizations/{slug}/members": lambda w, o, u: {"data": _new_member(w, o, u)},
     "POST /organizations/{slug}/members/{mid}/role": lambda w, o, u: {"data": {"role": "staff"}},
     "POST /organizations/{slug}/accreditation": lambda w, o, u: {"data": _accreditation(w, o, u)},
@@ -420,7 +454,7 @@ def sign_in(client, user) -> None:
 
 def send(client, world: World, route: str, obj: str | None, actor: str):
     method, path = route.split(" ", 1)
-    url = path.format_map(Placeholders(world, obj))
+    url = Placeholders(world, obj).format_all(route)
     user = world.user(actor)
     build = PAYLOADS.get(route)
     kwargs = build(world, obj, user) if build else {}
@@ -447,9 +481,83 @@ def assert_status(response, expected, route: str) -> None:
         assert response.get_json()["code"] == response.status_code, detail
 
 
+# What each state-changing route changes, read before and after the request: an allowed
+# request must change it, a refused one must leave it alone (a 403 that half-saved, or a
+# 302 that only flashed an error, would otherwise pass on its status code alone).
+
+
+def _module_state(world: World, obj: str | None):
+    module = world.module(obj)
+    return (module.status, module.summary, module.version, module.content_file)
+
+
+def _people(world: World, obj: str | None):
+    rows = db.session.execute(
+        select(Membership.user_id, Membership.role).where(
+            Membership.organization_id == world.owner.id
+        )
+    )
+    return sorted(rows)
+
+
+def _organization_state(world: World, obj: str | None):
+    org = world.owner
+    return (org.kind, org.accreditor, org.description, org.website)
+
+
+def _count(model):
+    return lambda world, obj: db.session.scalar(select(func.count(model.id)))
+
+
+STATE = {
+    "POST /modules/{m}/edit": _module_state,
+    "POST /modules/{m}/publish": _module_state,
+    "POST /modules/{m}/retire": _module_state,
+    "PATCH /api/v1/modules/{m}": _module_state,
+    "POST /api/v1/modules/{m}/publish": _module_state,
+    "POST /api/v1/modules/{m}/retire": _module_state,
+    "PUT /api/v1/modules/{m}/content": _module_state,
+    "POST /modules/new": _count(Module),
+    "POST /api/v1/modules": _count(Module),
+    "POST /organizations/{slug}/members": _people,
+    "POST /organizations/{slug}/members/{mid}/role": _people,
+    "POST /organizations/{slug}/members/{mid}/remove": _people,
+    "POST /api/v1/organizations/{org}/members": _people,
+    "PATCH /api/v1/organizations/{org}/members/{mid}": _people,
+    "DELETE /api/v1/organizations/{org}/members/{mid}": _people,
+    "POST /organizations/{slug}/accreditation": _organization_state,
+    "PUT /api/v1/organizations/{org}/accreditation": _organization_state,
+    "POST /organizations/{slug}/edit": _organization_state,
+    "POST /organizations/new": _count(Organization),
+    "POST /api/v1/organizations": _count(Organization),
+}
+# Allowed requests that rightly change nothing: the HTML flashes why and redirects.
+NO_CHANGE = {
+    ("POST /modules/{m}/edit", "retired"),
+    ("POST /modules/{m}/publish", "published"),
+    ("POST /modules/{m}/publish", "retired"),
+    ("POST /modules/{m}/retire", "draft"),
+    ("POST /modules/{m}/retire", "retired"),
+}
+SUCCESS = (200, 201, 204, 302)
+
+
 def check(client, route, obj, actor, expected) -> None:
-    response = send(client, World(), route, obj, actor)
-    assert_status(response, expected, route)
+    world = World()
+    state = STATE.get(route)
+    if state:
+        world.user(actor)  # people first: adding them is not the change under test
+        Placeholders(world, obj).format_all(route)
+        before = state(world, obj)
+    response = send(client, world, route, obj, actor)
+    try:
+        assert_status(response, expected, route)
+    finally:
+        response.close()
+    if state:
+        changes = expected in SUCCESS and (route, obj) not in NO_CHANGE
+        after = state(world, obj)
+        assert (after != before) == changes, f"{route} {obj} {actor}: {before} -> {after}"
 
 
 # --------------------------------------------------------------------------------------
@@ -545,8 +653,8 @@ def test_a_list_never_shows_what_the_detail_refuses(client, actor):
     for name, module_id in ids.items():
         expected = 200 if name in openable else 404
         assert client.get(f"/modules/{module_id}").status_code == expected, name
-    catalog = client.get("/catalog").get_data(as_text=True)
-    assert f'href="/modules/{published.id}"' in catalog  # the check below can see a link
+    catalog_page = client.get("/catalog").get_data(as_text=True)
+    assert f'href="/modules/{published.id}"' in catalog_page  # the check below can see a link
     for url in (
         "/",
         "/catalog",

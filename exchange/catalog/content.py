@@ -40,6 +40,19 @@ def store_content_file(upload: FileStorage, field: str = "content_file") -> tupl
     return relative.as_posix(), original[:300]
 
 
+def discard_content_file(stored: str | None) -> None:
+    """Delete a stored upload whose module change did not go through."""
+    if not stored:
+        return
+    try:
+        path = content_path(stored)
+    except FileNotFoundError:
+        return
+    path.unlink(missing_ok=True)
+    if not any(path.parent.iterdir()):  # the random folder made for this upload
+        path.parent.rmdir()
+
+
 def content_path(stored: str) -> Path:
     """The absolute path of a stored file, refusing anything outside UPLOAD_DIR."""
     root = upload_root().resolve()

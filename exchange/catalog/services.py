@@ -15,7 +15,7 @@ from exchange import permissions
 from exchange.accounts.models import User
 from exchange.audit import services as audit
 from exchange.catalog import rules
-from exchange.catalog.content import store_content_file
+from exchange.catalog.content import discard_content_file, store_content_file
 from exchange.catalog.models import (
     Module,
     ModuleCredit,
@@ -28,6 +28,7 @@ from exchange.database import today as current_day
 from exchange.database import utcnow
 from exchange.errors import (
     ConflictError,
+    DomainError,
     FieldValidationError,
     NotFoundError,
     PermissionDeniedError,
@@ -510,8 +511,14 @@ def attach_content(actor: User | None, module: Module, upload) -> Module:
         raise PermissionDeniedError(
             "Only staff of the owner or the provider of record can edit this module."
         )
+    if module.status == "retired":
+        raise ConflictError("A retired module cannot be edited.")
     stored, name = store_content_file(upload, "file")
-    return update_module(actor, module, {"content_file": stored, "content_file_name": name})
+    try:
+        return update_module(actor, module, {"content_file": stored, "content_file_name": name})
+    except DomainError:
+        discard_content_file(stored)
+        raise
 
 
 def _snapshot(actor: User | None, module: Module, change_note: str) -> None:

@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from exchange import permissions, vocab
 from exchange.catalog import services
-from exchange.catalog.content import content_path, store_content_file
+from exchange.catalog.content import content_path, discard_content_file, store_content_file
 from exchange.catalog.forms import module_form_values, parse_module_form, row_count
 from exchange.catalog.models import Module
 from exchange.catalog.presenters import module_page_data
@@ -123,11 +123,13 @@ def new_module():
     result = load_form(ModuleInputSchema(), {**parsed.data, "owner_id": owner.id})
     errors = {**parsed.errors, **parsed.form_errors(result.errors)}
     if result.ok and not parsed.errors:
+        content: dict[str, str | None] = {}
         try:
-            data = {**result.data, **_content_changes()}
+            content = _content_changes()
             with transaction():
-                module = services.create_module(actor(), data)
+                module = services.create_module(actor(), {**result.data, **content})
         except DomainError as error:
+            discard_content_file(content.get("content_file"))
             errors = parsed.form_errors(error_fields(error)) or {"_schema": [error.message]}
         else:
             flash("Draft saved. Publish it when the provider of record has reviewed it.", "success")
@@ -165,11 +167,13 @@ def edit_module(module_id: int):
     errors = {**parsed.errors, **parsed.form_errors(result.errors)}
     if result.ok and not parsed.errors:
         before = module.version
+        content: dict[str, str | None] = {}
         try:
-            changes = {**result.data, **_content_changes()}
+            content = _content_changes()
             with transaction():
-                module = services.update_module(actor(), module, changes)
+                module = services.update_module(actor(), module, {**result.data, **content})
         except DomainError as error:
+            discard_content_file(content.get("content_file"))
             errors = parsed.form_errors(error_fields(error)) or {"_schema": [error.message]}
         else:
             if module.version != before:

@@ -418,3 +418,40 @@ def test_upload_content_via_api(client, provider):
         content_type="multipart/form-data",
     )
     assert wrong.status_code == 422 and "file" in wrong.get_json()["errors"]
+
+
+def test_refused_upload_leaves_no_file(client, provider, app):
+    import io
+    from pathlib import Path
+
+    module = make_module(provider, status="retired")
+    uploads = Path(app.config["UPLOAD_DIR"])
+    before = sorted(uploads.rglob("*")) if uploads.exists() else []
+    response = client.put(
+        f"/api/v1/modules/{module.id}/content",
+        headers=auth(staff_of(provider)),
+        data={"file": (io.BytesIO(b"%PDF"), "a.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 409
+    after = sorted(uploads.rglob("*")) if uploads.exists() else []
+    assert after == before
+
+
+def test_upload_that_fails_validation_is_discarded(client, provider, app):
+    import io
+    from pathlib import Path
+
+    module = make_module(provider, status="published")
+    db.session.execute(db.update(Module).where(Module.id == module.id).values(objectives=[]))
+    db.session.commit()  # now it breaks a publication rule, so any edit is refused
+    uploads = Path(app.config["UPLOAD_DIR"])
+    before = sorted(uploads.rglob("*")) if uploads.exists() else []
+    response = client.put(
+        f"/api/v1/modules/{module.id}/content",
+        headers=auth(staff_of(provider)),
+        data={"file": (io.BytesIO(b"%PDF"), "a.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert (sorted(uploads.rglob("*")) if uploads.exists() else []) == before
