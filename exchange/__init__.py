@@ -33,8 +33,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from exchange.api import register_api
     from exchange.cli import register_cli
     from exchange.errorhandlers import register_error_handlers
+    from exchange.search.indexing import register_hooks
     from exchange.templating import register_template_helpers
 
+    register_hooks()
     register_api(app)
     register_error_handlers(app)
     register_template_helpers(app)

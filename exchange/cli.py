@@ -26,6 +26,10 @@ def _progress(items: Iterable[Any], label: str) -> Iterable[Any]:
 
 
 def register_cli(app: Flask) -> None:
+    from exchange.search.cli import search_cli
+
+    app.cli.add_command(search_cli)
+
     @app.cli.command("create-admin")
     @click.option("--email", required=True, help="The administrator's email address.")
     @click.option(

@@ -1,8 +1,8 @@
 """Database helpers shared by every feature: UTC timestamps and the request's unit of work.
 
 Services never commit (ARCHITECTURE.md, practice 2). A view, API endpoint or CLI command
-wraps its service calls in `transaction()`, which commits once or rolls back everything,
-then runs the after-commit callbacks (search indexing) only when the commit succeeded.
+wraps its service calls in `transaction()`, which commits once or rolls back everything.
+Commit hooks registered by features (search indexing) run around that single commit.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
-from flask import g, has_app_context
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
@@ -51,11 +50,34 @@ def vocab_enum(values: dict[str, str], name: str) -> Enum:
     return Enum(*values, name=name, native_enum=False, create_constraint=True, length=30)
 
 
-def after_commit(callback: Callable[[], None]) -> None:
-    """Run `callback` once the current `transaction()` has committed; never on rollback."""
-    if not has_app_context():
-        return
-    g.setdefault("after_commit_callbacks", []).append(callback)
+class CommitHooks:
+    """Work tied to a commit: `before` runs while the transaction is still open (e.g. build
+    search documents from the rows being committed), `after` only once it has committed
+    (e.g. write those documents to the index). Registered once, at app start-up."""
+
+    def __init__(self) -> None:
+        self.before: list[Callable[[], None]] = []
+        self.after: list[Callable[[], None]] = []
+        self.rollback: list[Callable[[], None]] = []
+
+
+hooks = CommitHooks()
+
+
+def commit() -> None:
+    """Commit the session with the registered hooks around it."""
+    db.session.flush()
+    for callback in hooks.before:
+        callback()
+    db.session.commit()
+    for callback in hooks.after:
+        callback()
+
+
+def rollback() -> None:
+    db.session.rollback()
+    for callback in hooks.rollback:
+        callback()
 
 
 @contextmanager
@@ -63,11 +85,7 @@ def transaction() -> Iterator[None]:
     """Commit the session once at the end of the block, or roll back on any exception."""
     try:
         yield
-        db.session.commit()
+        commit()
     except BaseException:
-        db.session.rollback()
-        g.pop("after_commit_callbacks", None)
+        rollback()
         raise
-    callbacks = g.pop("after_commit_callbacks", [])
-    for callback in callbacks:
-        callback()

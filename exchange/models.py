@@ -10,6 +10,7 @@ from exchange.catalog.models import (
     ModuleVersion,
 )
 from exchange.organizations.models import Membership, Organization
+from exchange.search.models import SearchEvent, SearchOutbox
 
 __all__ = [
     "ApiToken",
@@ -21,5 +22,7 @@ __all__ = [
     "ModuleSpecialty",
     "ModuleVersion",
     "Organization",
+    "SearchEvent",
+    "SearchOutbox",
     "User",
 ]

@@ -81,6 +81,16 @@ def visible_modules_clause(user: User | None) -> ColumnElement[bool]:
 
 
 def can_edit_module(user: User | None, module: Module) -> bool:
+    """Drafts: staff of the owner or of the provider of record. Once published, every change
+    is a new version published under the provider's accreditation, so only its staff make
+    it (in joint providership the accredited provider answers for the content)."""
+    if module.status == "draft":
+        return is_staff_of(user, module.owner_id) or is_staff_of(user, module.provider_id)
+    return is_staff_of(user, module.provider_id)
+
+
+def can_view_content(user: User | None, module: Module) -> bool:
+    """The launch URL and uploaded file: the module's own staff (licensees come later)."""
     return is_staff_of(user, module.owner_id) or is_staff_of(user, module.provider_id)
 
 
@@ -89,4 +99,8 @@ def can_publish_module(user: User | None, module: Module) -> bool:
 
 
 def can_retire_module(user: User | None, module: Module) -> bool:
-    return can_edit_module(user, module)
+    return is_staff_of(user, module.owner_id) or is_staff_of(user, module.provider_id)
+
+
+def can_delete_module(user: User | None, module: Module) -> bool:
+    return module.status == "draft" and can_edit_module(user, module)

@@ -67,8 +67,21 @@ def url_with(**changes: Any) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def url_toggle(name: str, value: Any) -> str:
+    """The current URL with `value` added to, or removed from, the list parameter `name`
+    (back to the first page): the link behind a facet checkbox."""
+    args = request.args.to_dict(flat=False)
+    values = args.get(name, [])
+    text = str(value)
+    args[name] = [v for v in values if v != text] if text in values else [*values, text]
+    if not args[name]:
+        args.pop(name)
+    args.pop("page", None)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
 def register_template_helpers(app: Flask) -> None:
-    app.jinja_env.globals.update(vocab=vocab, actor=actor, url_with=url_with)
+    app.jinja_env.globals.update(vocab=vocab, actor=actor, url_with=url_with, url_toggle=url_toggle)
     app.jinja_env.filters.update(
         date_long=format_date,
         datetime_long=format_datetime,

@@ -17,6 +17,7 @@ from sqlalchemy import event, text
 
 from exchange import create_app
 from exchange.extensions import db
+from exchange.search.indexing import get_index
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgres"))
@@ -73,9 +74,12 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _transaction(app) -> Iterator[None]:
+def _transaction(app, tmp_path) -> Iterator[None]:
+    # Each test gets its own empty search index, as it gets its own transaction.
+    app.config["SEARCH_INDEX_DIR"] = str(tmp_path / "search-index")
     ctx = app.app_context()
     ctx.push()
+    get_index().create_empty()
     engines = db._app_engines[app]
     engine = engines[None]
     connection = engine.connect()

@@ -12,8 +12,7 @@ from exchange.accounts.models import User
 from exchange.catalog import services as catalog
 from exchange.catalog.models import Module
 from exchange.catalog.schemas import ModuleInputSchema
-from exchange.database import today
-from exchange.extensions import db
+from exchange.database import commit, today
 from exchange.organizations import services as organizations
 from exchange.organizations.models import Organization
 
@@ -29,7 +28,7 @@ def platform_admin() -> User:
     user = accounts.find_user_by_email("root@admin.test")
     if user is None:
         user = accounts.ensure_platform_admin(email="root@admin.test", password=PASSWORD)
-        db.session.commit()
+        commit()
     return user
 
 
@@ -41,7 +40,7 @@ def make_user(profession: str = "physician", *, email: str | None = None, **kwar
         profession=profession,
         **kwargs,
     )
-    db.session.commit()
+    commit()
     return user
 
 
@@ -60,7 +59,7 @@ def make_org(
         "website": kwargs.pop("website", None),
     }
     org = organizations.create_organization(platform_admin(), data)
-    db.session.commit()
+    commit()
     return org
 
 
@@ -81,7 +80,7 @@ def add_member(org: Organization, role: str = "member", user: User | None = None
             "password": None,
         },
     )
-    db.session.commit()
+    commit()
     return user
 
 
@@ -151,7 +150,7 @@ def make_module(
         catalog.publish_module(staff_of(provider), module, on=on)
     if status == "retired":
         catalog.retire_module(staff_of(provider), module)
-    db.session.commit()
+    commit()
     return module
 
 
@@ -165,7 +164,7 @@ def staff_of(org: Organization) -> User:
 
 def token_for(user: User) -> str:
     token, _ = accounts.issue_token(user)
-    db.session.commit()
+    commit()
     return token
 
 

@@ -38,7 +38,7 @@ from werkzeug.datastructures import FileStorage
 from exchange.catalog import services as catalog
 from exchange.catalog.forms import module_form_values
 from exchange.catalog.models import Module
-from exchange.database import today
+from exchange.database import commit, today
 from exchange.extensions import db
 from exchange.organizations.models import Membership, Organization
 from tests.factories import (
@@ -61,11 +61,12 @@ LOGIN = "login"
 # --------------------------------------------------------------------------------------
 
 # A module owned by an association, with an accredited provider of record and an uploaded
-# content file, in each status. Drafts: seen and edited by staff/admins of owner and
-# provider only (platform admins do not see drafts); published only by provider staff;
-# retired by owner or provider staff. A retired module is read-only (409 on the API, a
-# redirect with a message in HTML). The uploaded file downloads only for those who edit
-# the module; to everyone else it does not exist (404), as the module page shows no link.
+# content file, in each status. Drafts: seen, edited and deleted by staff/admins of owner
+# and provider only (platform admins do not see drafts); published only by provider staff.
+# Once published, only the provider's staff edit it (each change is a new version under its
+# accreditation); owner or provider staff retire it. A retired module is read-only (409 on
+# the API, a redirect with a message in HTML). Only drafts are deleted. The uploaded file
+# downloads for owner and provider staff; to everyone else it does not exist (404).
 MODULE_GRID = """
 route                                    object     anon  mem  stf  adm xmem xstf xadm padm pstf
 # -- HTML pages --
@@ -76,11 +77,14 @@ GET    /modules/{m}/versions/{v}         draft       404  404  404  404  404  40
 GET    /modules/{m}/versions/{v}         published   200  200  200  200  200  200  200  200  200
 GET    /modules/{m}/versions/{v}         retired     200  200  200  200  200  200  200  200  200
 GET    /modules/{m}/edit                 draft     login  404  200  200  404  404  404  404  200
-GET    /modules/{m}/edit                 published login  403  200  200  403  403  403  403  200
-GET    /modules/{m}/edit                 retired   login  403  302  302  403  403  403  403  302
+GET    /modules/{m}/edit                 published login  403  403  403  403  403  403  403  200
+GET    /modules/{m}/edit                 retired   login  403  403  403  403  403  403  403  302
 POST   /modules/{m}/edit                 draft     login  404  302  302  404  404  404  404  302
-POST   /modules/{m}/edit                 published login  403  302  302  403  403  403  403  302
-POST   /modules/{m}/edit                 retired   login  403  302  302  403  403  403  403  302
+POST   /modules/{m}/edit                 published login  403  403  403  403  403  403  403  302
+POST   /modules/{m}/edit                 retired   login  403  403  403  403  403  403  403  302
+POST   /modules/{m}/delete               draft     login  404  302  302  404  404  404  404  302
+POST   /modules/{m}/delete               published login  403  403  403  403  403  403  403  302
+POST   /modules/{m}/delete               retired   login  403  403  403  403  403  403  403  302
 POST   /modules/{m}/publish              draft     login  404  403  403  404  404  404  404  302
 POST   /modules/{m}/publish              published login  403  403  403  403  403  403  403  302
 POST   /modules/{m}/publish              retired   login  403  403  403  403  403  403  403  302
@@ -101,8 +105,11 @@ GET    /api/v1/modules/{m}/versions/{v}  draft       404  404  404  404  404  40
 GET    /api/v1/modules/{m}/versions/{v}  published   200  200  200  200  200  200  200  200  200
 GET    /api/v1/modules/{m}/versions/{v}  retired     200  200  200  200  200  200  200  200  200
 PATCH  /api/v1/modules/{m}               draft       401  404  200  200  404  404  404  404  200
-PATCH  /api/v1/modules/{m}               published   401  403  200  200  403  403  403  403  200
-PATCH  /api/v1/modules/{m}               retired     401  403  409  409  403  403  403  403  409
+PATCH  /api/v1/modules/{m}               published   401  403  403  403  403  403  403  403  200
+PATCH  /api/v1/modules/{m}               retired     401  403  403  403  403  403  403  403  409
+DELETE /api/v1/modules/{m}               draft       401  404  204  204  404  404  404  404  204
+DELETE /api/v1/modules/{m}               published   401  403  403  403  403  403  403  403  409
+DELETE /api/v1/modules/{m}               retired     401  403  403  403  403  403  403  403  409
 POST   /api/v1/modules/{m}/publish       draft       401  404  403  403  404  404  404  404  200
 POST   /api/v1/modules/{m}/publish       published   401  403  403  403  403  403  403  403  409
 POST   /api/v1/modules/{m}/publish       retired     401  403  403  403  403  403  403  403  409
@@ -110,8 +117,8 @@ POST   /api/v1/modules/{m}/retire        draft       401  404  409  409  404  40
 POST   /api/v1/modules/{m}/retire        published   401  403  200  200  403  403  403  403  200
 POST   /api/v1/modules/{m}/retire        retired     401  403  409  409  403  403  403  403  409
 PUT    /api/v1/modules/{m}/content       draft       401  404  200  200  404  404  404  404  200
-PUT    /api/v1/modules/{m}/content       published   401  403  200  200  403  403  403  403  200
-PUT    /api/v1/modules/{m}/content       retired     401  403  409  409  403  403  403  403  409
+PUT    /api/v1/modules/{m}/content       published   401  403  403  403  403  403  403  403  200
+PUT    /api/v1/modules/{m}/content       retired     401  403  403  403  403  403  403  403  409
 """
 
 # Creating a module for the owning organization: its staff and admins. The HTML editor
@@ -329,7 +336,7 @@ class World:
                 catalog.publish_module(staff_of(self.provider), module)
             if status == "retired":
                 catalog.retire_module(staff_of(self.provider), module)
-            db.session.commit()
+            commit()
             self._modules[status] = module
         return self._modules[status]
 
@@ -517,6 +524,8 @@ STATE = {
     "POST /api/v1/modules/{m}/publish": _module_state,
     "POST /api/v1/modules/{m}/retire": _module_state,
     "PUT /api/v1/modules/{m}/content": _module_state,
+    "POST /modules/{m}/delete": _count(Module),
+    "DELETE /api/v1/modules/{m}": _count(Module),
     "POST /modules/new": _count(Module),
     "POST /api/v1/modules": _count(Module),
     "POST /organizations/{slug}/members": _people,
@@ -538,6 +547,8 @@ NO_CHANGE = {
     ("POST /modules/{m}/publish", "retired"),
     ("POST /modules/{m}/retire", "draft"),
     ("POST /modules/{m}/retire", "retired"),
+    ("POST /modules/{m}/delete", "published"),
+    ("POST /modules/{m}/delete", "retired"),
 }
 SUCCESS = (200, 201, 204, 302)
 

@@ -9,26 +9,49 @@ from marshmallow import Schema
 from exchange.api import current_api_user, require_api_user
 from exchange.catalog import services
 from exchange.catalog.schemas import (
+    CatalogSearchSchema,
     ModuleInputSchema,
-    ModuleListQuerySchema,
     ModuleSchema,
-    ModuleUpdateSchema,
+    ModuleSearchPageSchema,
     ModuleVersionSchema,
+    module_patch_schema,
 )
 from exchange.database import transaction
-from exchange.pagination import envelope, page_envelope_schema
+from exchange.search.services import search_catalog
 
 blp = Blueprint("Modules", __name__, url_prefix="/modules", description="CME modules: the catalog.")
 SECURED = [{"bearerAuth": []}]
 
 
+class _Hit:
+    """A module with its highlights, for ModuleHitSchema."""
+
+    def __init__(self, module, highlights):
+        self._module = module
+        self.highlights = highlights
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+
 @blp.route("", methods=["GET"])
-@blp.arguments(ModuleListQuerySchema, location="query")
-@blp.response(200, page_envelope_schema(ModuleSchema, "ModulePage"))
-def list_modules(filters):
-    """The catalog: published and available modules by default; drafts (`status=draft`)
-    only for staff of their owner or provider of record."""
-    return envelope(services.list_modules(current_api_user(), filters))
+@blp.arguments(CatalogSearchSchema, location="query")
+@blp.response(200, ModuleSearchPageSchema)
+def list_modules(params):
+    """Search and list the catalog: full-text `q` (ranked by relevance), facets with counts,
+    highlights and a spelling suggestion. Published, available modules by default; drafts
+    (`status=draft`) only for staff of their owner or provider of record; retired ones
+    only with `status=retired`."""
+    page = search_catalog(current_api_user(), params)
+    return {
+        "items": [_Hit(m, page.highlights.get(m.id, {})) for m in page.items],
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "facets": page.facets,
+        "suggestion": page.suggestion,
+        "showing_suggestion": page.showing_suggestion,
+    }
 
 
 @blp.route("", methods=["POST"])
@@ -51,7 +74,7 @@ def get_module(module_id):
 
 
 @blp.route("/<int:module_id>", methods=["PATCH"])
-@blp.arguments(ModuleUpdateSchema(partial=True))
+@blp.arguments(module_patch_schema())
 @blp.response(200, ModuleSchema)
 @blp.doc(security=SECURED)
 def update_module(changes, module_id):
@@ -61,6 +84,17 @@ def update_module(changes, module_id):
     with transaction():
         module = services.update_module(actor, services.get_module(actor, module_id), changes)
     return module
+
+
+@blp.route("/<int:module_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(409, description="Only drafts can be deleted.")
+@blp.doc(security=SECURED)
+def delete_module(module_id):
+    """Delete a draft (staff of owner or provider). Published modules are retired instead."""
+    actor = require_api_user()
+    with transaction():
+        services.delete_module(actor, services.get_module(actor, module_id))
 
 
 @blp.route("/<int:module_id>/publish", methods=["POST"])

@@ -102,12 +102,19 @@ class ModuleInputSchema(Schema):
 
 
 class ModuleUpdateSchema(ModuleInputSchema):
-    """PATCH: every field optional. The owner never changes."""
+    """The edit form: every field given. The owner never changes."""
 
     class Meta:
         exclude = ("owner_id",)
 
     change_note = Text(max_length=500, load_default="")
+
+
+def module_patch_schema() -> ModuleUpdateSchema:
+    """PATCH: any top-level field may be left out, but a credit, faculty member, disclosure
+    or support entry that is given must be whole (marshmallow's `partial=True` would also
+    relax the nested schemas)."""
+    return ModuleUpdateSchema(partial=tuple(ModuleUpdateSchema().fields))
 
 
 # Output -------------------------------------------------------------------------------
@@ -179,20 +186,22 @@ class ModuleVersionSchema(Schema):
     change_note = fields.String()
 
 
-class ModuleListQuerySchema(PageQuerySchema):
-    """Filters of the catalog list (the full-text `q` arrives with search)."""
+class CatalogSearchSchema(PageQuerySchema):
+    """Search and filters of the catalog (GET /api/v1/modules and the catalog page).
+    Facet parameters may repeat (`specialty=a&specialty=b`): values of one facet are ORed,
+    different facets ANDed."""
 
-    specialty = choice(vocab.SPECIALTIES)
-    profession = choice(vocab.PROFESSIONS)
-    credit_type = choice(vocab.CREDIT_TYPES)
-    format = choice(vocab.FORMATS)
-    provider_id = WholeNumber()
-    owner_id = WholeNumber()
+    q = Text(max_length=200, load_default="")
+    specialty = fields.List(choice(vocab.SPECIALTIES), load_default=list)
+    profession = fields.List(choice(vocab.PROFESSIONS), load_default=list)
+    credit_type = fields.List(choice(vocab.CREDIT_TYPES), load_default=list)
+    format = fields.List(choice(vocab.FORMATS), load_default=list)
+    provider_id = fields.List(WholeNumber(), load_default=list)
     min_credits = Amount(allow_zero=True)
     max_credits = Amount(allow_zero=True)
     available_only = fields.Boolean(load_default=None)
     status = choice(vocab.MODULE_STATUSES)
-    sort = choice(["relevance", "newest", "title", "credits"], load_default="newest")
+    sort = choice(["relevance", "newest", "title", "credits"], load_default=None)
 
     @validates_schema
     def check_range(self, data, **kwargs):
@@ -201,3 +210,24 @@ class ModuleListQuerySchema(PageQuerySchema):
             raise ValidationError(
                 "The minimum cannot be above the maximum.", field_name="min_credits"
             )
+
+
+class FacetValueSchema(Schema):
+    value = fields.Raw()
+    label = fields.String()
+    count = fields.Integer()
+    selected = fields.Boolean()
+
+
+class ModuleHitSchema(ModuleSchema):
+    highlights = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class ModuleSearchPageSchema(Schema):
+    items = fields.List(fields.Nested(ModuleHitSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)))
+    suggestion = fields.String(allow_none=True)
+    showing_suggestion = fields.Boolean()

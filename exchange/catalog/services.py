@@ -35,6 +35,7 @@ from exchange.errors import (
 )
 from exchange.extensions import db
 from exchange.organizations.models import Organization
+from exchange.search import indexing as search_index
 
 # Fields of the input schema, in the order a form shows them.
 EDITABLE_FIELDS = (
@@ -227,6 +228,11 @@ def accredited_providers(on: date | None = None) -> list[Organization]:
     )
 
 
+def default_provider(owner: Organization, on: date | None = None) -> Organization | None:
+    """An accredited owner is its own provider of record unless told otherwise."""
+    return owner if owner.is_accredited(on or current_day()) else None
+
+
 def owner_choices(actor: User | None) -> list[Organization]:
     """Organizations `actor` may create modules for (never an ineligible company)."""
     if actor is None:
@@ -408,8 +414,8 @@ def create_module(actor: User | None, data: dict[str, Any], on: date | None = No
     if owner.is_ineligible_company:
         raise FieldValidationError({"owner_id": ["An ineligible company cannot own modules."]})
     state = {field: data.get(field) for field in EDITABLE_FIELDS}
-    if state["provider_id"] is None and owner.is_accredited(on):
-        state["provider_id"] = owner.id
+    if state["provider_id"] is None and (default := default_provider(owner, on)):
+        state["provider_id"] = default.id
     provider = _organization_or_error(state["provider_id"], "provider_id")
     problems = _merge(rules.cross_field_problems(state), _provider_problems(provider, on))
     _merge(problems, _activity_id_problems(None, state))
@@ -419,7 +425,18 @@ def create_module(actor: User | None, data: dict[str, Any], on: date | None = No
     db.session.add(module)
     _apply(module, state)
     db.session.flush()
+    search_index.enqueue(module.id)
     return module
+
+
+def edit_refusal(module: Module) -> str:
+    """Why an edit is refused, in words that say who can make it."""
+    if module.status != "draft" and module.provider is not None:
+        return (
+            f"Changes to a published module are made by education staff of "
+            f"{module.provider.name}, its provider of record."
+        )
+    return "Only staff of the owner or the provider of record can edit this module."
 
 
 def update_module(
@@ -429,11 +446,10 @@ def update_module(
     and the result must still meet every rule of publication."""
     on = on or current_day()
     if not permissions.can_edit_module(actor, module):
-        raise PermissionDeniedError(
-            "Only staff of the owner or the provider of record can edit this module."
-        )
+        raise PermissionDeniedError(edit_refusal(module))
     if module.status == "retired":
         raise ConflictError("A retired module cannot be edited.")
+    changes = dict(changes)
     change_note = changes.pop("change_note", "") or ""
     before = module_state(module)
     state = {**before, **{k: v for k, v in changes.items() if k in EDITABLE_FIELDS}}
@@ -500,6 +516,7 @@ def update_module(
                 "fields": sorted(k for k in changes if k in EDITABLE_FIELDS),
             },
         )
+    search_index.enqueue(module.id)
     db.session.flush()
     return module
 
@@ -508,9 +525,7 @@ def attach_content(actor: User | None, module: Module, upload) -> Module:
     """Store an uploaded content file and make it the module's content (a new version when
     published). Permission is checked before anything is written to disk."""
     if not permissions.can_edit_module(actor, module):
-        raise PermissionDeniedError(
-            "Only staff of the owner or the provider of record can edit this module."
-        )
+        raise PermissionDeniedError(edit_refusal(module))
     if module.status == "retired":
         raise ConflictError("A retired module cannot be edited.")
     stored, name = store_content_file(upload, "file")
@@ -563,8 +578,32 @@ def publish_module(actor: User | None, module: Module, on: date | None = None) -
         related_organization_id=module.provider_id,
         data={"version": module.version, "provider_activity_id": module.provider_activity_id},
     )
+    search_index.enqueue(module.id)
     db.session.flush()
     return module
+
+
+def delete_module(actor: User | None, module: Module) -> None:
+    """Delete a draft. Published and retired modules are never deleted: they have versions,
+    and (later) licenses and completions that refer to them."""
+    if not permissions.can_edit_module(actor, module):
+        raise PermissionDeniedError(edit_refusal(module))
+    if module.status != "draft":
+        raise ConflictError("Only a draft can be deleted; retire a published module instead.")
+    module_id, title = module.id, module.title
+    audit.record(
+        actor,
+        "module.deleted",
+        subject_type="module",
+        subject_id=module_id,
+        summary=f"Deleted the draft “{title}”.",
+        organization_id=module.owner_id,
+        related_organization_id=module.provider_id,
+        data={"title": title},
+    )
+    db.session.delete(module)
+    search_index.enqueue(module_id)
+    db.session.flush()
 
 
 def retire_module(actor: User | None, module: Module) -> Module:
@@ -590,5 +629,6 @@ def retire_module(actor: User | None, module: Module) -> Module:
         related_organization_id=module.provider_id,
         data={"version": module.version},
     )
+    search_index.enqueue(module.id)
     db.session.flush()
     return module

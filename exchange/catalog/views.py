@@ -13,25 +13,24 @@ from exchange.catalog.content import content_path, discard_content_file, store_c
 from exchange.catalog.forms import module_form_values, parse_module_form, row_count
 from exchange.catalog.models import Module
 from exchange.catalog.presenters import module_page_data
-from exchange.catalog.schemas import ModuleInputSchema, ModuleListQuerySchema, ModuleUpdateSchema
+from exchange.catalog.schemas import CatalogSearchSchema, ModuleInputSchema, ModuleUpdateSchema
 from exchange.database import today, transaction
 from exchange.errors import ConflictError, DomainError, FieldValidationError, NotFoundError
 from exchange.extensions import db
 from exchange.forms import error_fields, load_form
 from exchange.organizations.models import Organization
+from exchange.search.services import search_catalog
 from exchange.templating import actor
 
 bp = Blueprint("catalog", __name__)
 
-FILTER_FIELDS = (
-    "specialty",
-    "profession",
-    "credit_type",
-    "format",
-    "provider_id",
+SEARCH_LISTS = ("specialty", "profession", "credit_type", "format", "provider_id")
+SEARCH_SCALARS = (
+    "q",
     "min_credits",
     "max_credits",
     "available_only",
+    "status",
     "sort",
     "page",
     "per_page",
@@ -51,21 +50,28 @@ def home():
 
 @bp.get("/catalog")
 def catalog():
-    raw = {k: v for k in FILTER_FIELDS if (v := request.args.get(k, "").strip())}
-    if "available_only" not in raw and request.args.get("filtered"):
+    """Search and browse: the URL carries the whole state (query, facets, sort, page)."""
+    args = request.args
+    raw: dict = {k: args.getlist(k) for k in SEARCH_LISTS if args.getlist(k)}
+    raw.update({k: v for k in SEARCH_SCALARS if (v := args.get(k, "").strip())})
+    if "available_only" not in raw and args.get("filtered"):
         raw["available_only"] = "false"  # the checkbox was unticked
-    result = load_form(ModuleListQuerySchema(), raw)
-    filters, errors = (
-        (result.data, {}) if result.ok else ({"page": 1, "per_page": 20}, result.errors)
-    )
-    page = services.list_modules(actor(), filters)
+    result = load_form(CatalogSearchSchema(), raw)
+    params, errors = (result.data, {}) if result.ok else (_fallback_params(raw), result.errors)
+    page = search_catalog(actor(), params)
     return render_template(
         "catalog/list.html",
         page=page,
-        filters=filters,
+        params=params,
         errors=errors,
-        providers=services.accredited_providers(),
+        can_see_drafts=bool(actor() and actor().organization_ids(*permissions.EDITOR_ROLES)),
     ), (400 if errors else 200)
+
+
+def _fallback_params(raw: dict) -> dict:
+    """When some parameters are invalid, still search with the text alone."""
+    query = load_form(CatalogSearchSchema(), {"q": raw.get("q", "")})
+    return query.data if query.ok else {"q": "", "page": 1, "per_page": 20}
 
 
 @bp.get("/modules/<int:module_id>")
@@ -106,6 +112,8 @@ def _abilities(module: Module) -> dict[str, bool]:
         "edit": permissions.can_edit_module(user, module) and module.status != "retired",
         "publish": permissions.can_publish_module(user, module) and module.status == "draft",
         "retire": permissions.can_retire_module(user, module) and module.status == "published",
+        "delete": permissions.can_delete_module(user, module),
+        "content": permissions.can_view_content(user, module),
     }
 
 
@@ -117,7 +125,8 @@ def new_module():
         abort(403, description="Only education staff of an organization can create modules.")
     owner = _chosen_owner(owners)
     if request.method == "GET":
-        form = MultiDict({"provider_id": str(owner.id) if owner.is_accredited(today()) else ""})
+        default_provider = services.default_provider(owner)
+        form = MultiDict({"provider_id": str(default_provider.id) if default_provider else ""})
         return _render_editor(form, {}, owner=owner, owners=owners)
     parsed = parse_module_form(request.form)
     result = load_form(ModuleInputSchema(), {**parsed.data, "owner_id": owner.id})
@@ -138,7 +147,9 @@ def new_module():
 
 
 def _chosen_owner(owners: list[Organization]) -> Organization:
-    wanted = request.args.get("owner") or request.form.get("owner")
+    # On POST the form's own choice counts (the page URL may name another organization).
+    wanted = request.form.get("owner") if request.method == "POST" else None
+    wanted = wanted or request.args.get("owner")
     for org in owners:
         if org.slug == wanted:
             return org
@@ -152,10 +163,7 @@ def _chosen_owner(owners: list[Organization]) -> Organization:
 def edit_module(module_id: int):
     module = services.get_module(actor(), module_id)
     if not permissions.can_edit_module(actor(), module):
-        abort(
-            403,
-            description="Only staff of the owner or the provider of record can edit this module.",
-        )
+        abort(403, description=services.edit_refusal(module))
     if module.status == "retired":
         flash("A retired module cannot be edited.", "warning")
         return redirect(url_for("catalog.module_page", module_id=module.id))
@@ -202,7 +210,7 @@ def _content_changes() -> dict[str, str | None]:
 def content_file(module_id: int):
     """The uploaded content, as an attachment (never rendered inline on our origin)."""
     module = services.get_module(actor(), module_id)
-    if not permissions.can_edit_module(actor(), module) or not module.content_file:
+    if not permissions.can_view_content(actor(), module) or not module.content_file:
         raise NotFoundError("No content file for this module.")
     try:
         path = content_path(module.content_file)
@@ -242,6 +250,20 @@ def publish(module_id: int):
     else:
         flash("Published. The module is now in the catalog.", "success")
     return redirect(url_for("catalog.module_page", module_id=module_id))
+
+
+@bp.post("/modules/<int:module_id>/delete")
+@login_required
+def delete(module_id: int):
+    module = services.get_module(actor(), module_id)
+    try:
+        with transaction():
+            services.delete_module(actor(), module)
+    except ConflictError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("catalog.module_page", module_id=module_id))
+    flash("The draft is deleted.", "success")
+    return redirect(url_for("catalog.workspace"))
 
 
 @bp.post("/modules/<int:module_id>/retire")

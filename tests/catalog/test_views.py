@@ -37,7 +37,7 @@ def test_catalog_lists_published_only(client, provider):
 def test_catalog_filters_and_empty_state(client, provider):
     make_module(provider, status="published", title="Cardio thing", specialties=["cardiology"])
     page = client.get("/catalog?specialty=dermatology").get_data(as_text=True)
-    assert "No modules match these filters" in page
+    assert "No modules match with these filters." in page
     page = client.get("/catalog?specialty=cardiology").get_data(as_text=True)
     assert "Cardio thing" in page
 
@@ -68,7 +68,7 @@ def test_catalog_query_count_is_fixed(client, provider, count_queries):
         make_module(provider, status="published")
     with count_queries() as fifty:
         response = client.get("/catalog?per_page=50")
-    assert response.get_data(as_text=True).count('class="card mb-3"') == 50
+    assert response.get_data(as_text=True).count('class="card mb-3 search-hit"') == 50
     assert five.count == fifty.count
 
 

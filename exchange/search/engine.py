@@ -1,0 +1,259 @@
+"""Running a catalog search on the Whoosh index: match, filter, count facets, rank, suggest.
+
+1. Whoosh finds the documents matching the text (unscored: cheap), or all documents when
+   there is no text.
+2. Their records (numpy, see documents.py) are filtered by visibility, status, availability,
+   credit range and the selected facets; each facet is counted over the documents that pass
+   every *other* filter, so counts answer "how many if I also ticked this".
+3. The page is ranked: by Whoosh's BM25F for relevance (the top of the whole match when most
+   of it passes the filters, else scoring only the documents that pass), or by sorting the
+   records for newest, title and credits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+from whoosh.support.levenshtein import damerau_levenshtein
+
+from exchange.search import documents as docs
+from exchange.search.query import TEXT_FIELDS, ParsedQuery, QueryBuilder, parse
+from exchange.search.whoosh_index import CatalogIndex
+
+FACET_DIMENSIONS = ("specialty", "profession", "credit_type", "format", "provider")
+# Unstemmed words of these fields are the vocabulary of "Did you mean".
+SPELLING_FIELDS = ("title", "tags")
+
+
+@dataclass
+class SearchRequest:
+    text: str = ""
+    specialty: list[str] = field(default_factory=list)
+    profession: list[str] = field(default_factory=list)
+    credit_type: list[str] = field(default_factory=list)
+    format: list[str] = field(default_factory=list)
+    provider: list[int] = field(default_factory=list)
+    min_credits: Decimal | None = None
+    max_credits: Decimal | None = None
+    available_only: bool = True
+    status: str = "published"
+    staff_org_ids: frozenset[int] = frozenset()
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    today: date = field(default_factory=date.today)
+
+
+@dataclass
+class SearchOutcome:
+    module_ids: list[int]
+    total: int
+    facets: dict[str, dict[object, int]]
+    terms: frozenset[str] = frozenset()
+    suggestion: str | None = None
+    showing_suggestion: bool = False
+
+
+def _bit_mask(codes: list[str], bits: dict[str, int]) -> int:
+    mask = 0
+    for code in codes:
+        if code in bits:
+            mask |= 1 << bits[code]
+    return mask
+
+
+def _bit_counts(values: np.ndarray, width_bytes: int) -> np.ndarray:
+    """Per bit, how many values have it set (little-endian bit order)."""
+    if values.size == 0:
+        return np.zeros(width_bytes * 8, dtype=np.int64)
+    as_bytes = np.ascontiguousarray(values).view(np.uint8).reshape(-1, width_bytes)
+    return np.unpackbits(as_bytes, axis=1, bitorder="little").sum(axis=0, dtype=np.int64)
+
+
+class SearchEngine:
+    def __init__(self, index: CatalogIndex):
+        self.index = index
+        self.builder = QueryBuilder()
+
+    def search(self, request: SearchRequest, allow_suggestion: bool = True) -> SearchOutcome:
+        parsed = parse(request.text)
+        whoosh_query = self.builder.build(parsed) if not parsed.is_empty else None
+        searcher = self.index.searcher()
+        view = self.index.view(searcher)
+        if whoosh_query is not None:
+            docnums = np.fromiter(searcher.docs_for_query(whoosh_query), dtype=np.int64)
+        elif parsed.is_empty:
+            docnums = np.flatnonzero(view.live)
+        else:
+            docnums = np.zeros(0, dtype=np.int64)  # only stop words: nothing to find
+        records = view.records[docnums]
+        base = view.live[docnums] & self._base_mask(records, request)
+        selected = self._facet_masks(records, request)
+        facets = {}
+        for dimension in FACET_DIMENSIONS:
+            mask = base.copy()
+            for other, other_mask in selected.items():
+                if other != dimension:
+                    mask &= other_mask
+            facets[dimension] = self._count(dimension, records[mask])
+        final = base
+        for mask in selected.values():
+            final = final & mask
+        total = int(final.sum())
+        need = request.page * request.per_page
+        if whoosh_query is not None and request.sort == "relevance":
+            ranked = self._rank(searcher, whoosh_query, docnums, final, need, view)
+        else:
+            ranked = self._sort(docnums[final], records[final], request.sort)
+        page_docnums = ranked[need - request.per_page : need]
+        module_ids = view.records["mid"][page_docnums].tolist() if len(page_docnums) else []
+        outcome = SearchOutcome(
+            module_ids=module_ids,
+            total=total,
+            facets=facets,
+            terms=self.builder.highlight_terms(parsed),
+        )
+        if allow_suggestion and not parsed.is_empty:
+            outcome.suggestion = self.suggest(searcher, parsed)
+            if outcome.suggestion and total == 0:
+                retry = self.search(_with_text(request, outcome.suggestion), allow_suggestion=False)
+                if retry.total:
+                    retry.suggestion, retry.showing_suggestion = outcome.suggestion, True
+                    return retry
+        return outcome
+
+    # Filters and facets --------------------------------------------------------------
+
+    def _base_mask(self, records: np.ndarray, request: SearchRequest) -> np.ndarray:
+        status = records["status"]
+        visible = status != docs.STATUS_CODES["draft"]
+        if request.staff_org_ids:
+            orgs = np.fromiter(request.staff_org_ids, dtype=np.int64)
+            own = np.isin(records["owner"], orgs) | np.isin(records["provider"], orgs)
+            visible = visible | ((status == docs.STATUS_CODES["draft"]) & own)
+        mask = visible & (status == docs.STATUS_CODES[request.status])
+        if request.status == "published" and request.available_only:
+            today = request.today.toordinal()
+            mask &= (records["release"] > 0) & (records["release"] <= today)
+            mask &= records["termination"] >= today
+        if request.min_credits is not None or request.max_credits is not None:
+            low = int((request.min_credits or 0) * 100)
+            high = int(request.max_credits * 100) if request.max_credits is not None else 1 << 30
+            if request.credit_type:
+                in_range = np.zeros(len(records), dtype=bool)
+                for code in request.credit_type:
+                    amounts = records["credits"][:, docs.CREDIT_BITS[code]].astype(np.int64)
+                    in_range |= (amounts > 0) & (amounts >= low) & (amounts <= high)
+                mask &= in_range
+            else:
+                amounts = records["max_credit"]
+                mask &= (amounts > 0) & (amounts >= low) & (amounts <= high)
+        return mask
+
+    def _facet_masks(self, records: np.ndarray, request: SearchRequest) -> dict[str, np.ndarray]:
+        masks: dict[str, np.ndarray] = {}
+        if request.specialty:
+            bits = np.uint64(_bit_mask(request.specialty, docs.SPECIALTY_BITS))
+            masks["specialty"] = (records["specialties"] & bits) != 0
+        if request.profession:
+            bits = np.uint8(_bit_mask(request.profession, docs.PROFESSION_BITS))
+            masks["profession"] = (records["professions"] & bits) != 0
+        if request.credit_type:
+            bits = np.uint16(_bit_mask(request.credit_type, docs.CREDIT_BITS))
+            masks["credit_type"] = (records["credit_types"] & bits) != 0
+        if request.format:
+            codes = [docs.FORMAT_CODES[f] for f in request.format if f in docs.FORMAT_CODES]
+            masks["format"] = np.isin(records["format"], codes)
+        if request.provider:
+            masks["provider"] = np.isin(records["provider"], request.provider)
+        return masks
+
+    def _count(self, dimension: str, records: np.ndarray) -> dict[object, int]:
+        if dimension == "specialty":
+            counts = _bit_counts(records["specialties"], 8)
+            return {
+                code: int(counts[bit]) for code, bit in docs.SPECIALTY_BITS.items() if counts[bit]
+            }
+        if dimension == "profession":
+            counts = _bit_counts(records["professions"], 1)
+            return {
+                code: int(counts[bit]) for code, bit in docs.PROFESSION_BITS.items() if counts[bit]
+            }
+        if dimension == "credit_type":
+            counts = _bit_counts(records["credit_types"], 2)
+            return {code: int(counts[bit]) for code, bit in docs.CREDIT_BITS.items() if counts[bit]}
+        if dimension == "format":
+            counts = np.bincount(records["format"], minlength=len(docs.FORMAT_CODES) + 1)
+            return {docs.FORMAT_NAMES[i]: int(counts[i]) for i in docs.FORMAT_NAMES if counts[i]}
+        values, counts = np.unique(records["provider"], return_counts=True)
+        return {int(v): int(c) for v, c in zip(values, counts, strict=True) if v}
+
+    # Ordering ------------------------------------------------------------------------
+
+    def _sort(self, docnums: np.ndarray, records: np.ndarray, sort: str) -> np.ndarray:
+        mids = records["mid"]
+        if sort == "title":
+            order = np.lexsort((mids, records["title_key"]))
+        elif sort == "credits":
+            order = np.lexsort((-mids, -records["max_credit"].astype(np.int64)))
+        else:  # newest (and relevance without a text query)
+            order = np.lexsort((-mids, -records["release"].astype(np.int64)))
+        return docnums[order]
+
+    def _rank(self, searcher, whoosh_query, docnums, final, need, view) -> np.ndarray:
+        allowed_docnums = docnums[final]
+        if len(allowed_docnums) == 0:
+            return allowed_docnums
+        if len(allowed_docnums) * 4 >= len(docnums):
+            # Most matches pass the filters: take Whoosh's optimized top of everything,
+            # then drop what the filters refuse, widening until the page is full.
+            allowed = np.zeros(len(view.live), dtype=bool)
+            allowed[allowed_docnums] = True
+            limit = max(need * 2, 40)
+            while True:
+                results = searcher.search(whoosh_query, limit=limit)
+                top = [d for _score, d in results.top_n if allowed[d]]
+                if len(top) >= need or limit >= len(docnums):
+                    return np.asarray(top, dtype=np.int64)
+                limit *= 4
+        results = searcher.search(whoosh_query, limit=need, filter=set(allowed_docnums.tolist()))
+        return np.asarray([d for _score, d in results.top_n], dtype=np.int64)
+
+    # Did you mean --------------------------------------------------------------------
+
+    def suggest(self, searcher, parsed: ParsedQuery) -> str | None:
+        """The query with unknown words replaced by the closest real catalog words."""
+        reader = searcher.reader()
+        replacements: dict[str, str] = {}
+        for word in parsed.words():
+            stems = self.builder.stems((word,))
+            if not stems or any((f, stems[0]) in reader for f in TEXT_FIELDS):
+                continue  # a stop word, or a word the catalog has
+            lowered = word.casefold()
+            if len(lowered) < 4 or not lowered.isalpha():
+                continue
+            best: tuple[int, int, str] | None = None
+            for fieldname in SPELLING_FIELDS:
+                spelling = self.index.schema[fieldname].spelling_fieldname(fieldname)
+                for candidate in reader.terms_within(spelling, lowered, 2, prefix=1):
+                    rank = (
+                        damerau_levenshtein(lowered, candidate),
+                        -reader.doc_frequency(spelling, candidate),
+                        candidate,
+                    )
+                    if best is None or rank < best:
+                        best = rank
+            if best is not None:
+                replacements[word] = best[2]
+        if not replacements:
+            return None
+        return self.builder.with_words_replaced(parsed, replacements)
+
+
+def _with_text(request: SearchRequest, text: str) -> SearchRequest:
+    from dataclasses import replace
+
+    return replace(request, text=text)

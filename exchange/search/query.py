@@ -1,0 +1,229 @@
+"""From what a person types to a Whoosh query: words, "quoted phrases", clinical synonyms.
+
+The parser never raises: anything that is not a quoted phrase is a word, punctuation is
+dropped, and an empty result means "no text query". Synonym groups (data/clinical_terms.txt)
+are applied here, at query time, so the list can grow without reindexing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from whoosh import query as wq
+from whoosh.analysis import StemmingAnalyzer
+
+TERMS_FILE = Path(__file__).parent / "data" / "clinical_terms.txt"
+MAX_QUERY_LENGTH = 200
+MAX_UNITS = 12
+
+# Index fields searched for text, and how much a match in each counts (title over
+# objectives/keywords over summary/description); names of provider, owner and faculty.
+TEXT_FIELDS = ("title", "tags", "body", "people")
+PROXIMITY_FIELDS = ("title", "tags", "body")
+PROXIMITY_SLOP = 4
+PROXIMITY_BOOST = 2.0
+
+_TOKEN = re.compile(r'"([^"]*)"?|([^\s"]+)')
+_WORD = re.compile(r"[\w][\w'.+-]*", re.UNICODE)
+
+
+def stemming_analyzer():
+    return StemmingAnalyzer(minsize=1, cachesize=50_000)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One thing the searcher asked for: a word, a phrase, or a synonym group."""
+
+    alternatives: tuple[tuple[str, ...], ...]  # each alternative is a word sequence
+    quoted: bool = False
+    synonym: bool = False
+
+    @property
+    def text(self) -> str:
+        words = " ".join(self.alternatives[0])
+        return f'"{words}"' if self.quoted else words
+
+
+@dataclass
+class ParsedQuery:
+    raw: str
+    units: list[Unit] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.units
+
+    def words(self) -> list[str]:
+        """The plain (unquoted, non-synonym) words, for spelling suggestions."""
+        return [
+            u.alternatives[0][0] for u in self.units if not u.quoted and len(u.alternatives[0]) == 1
+        ]
+
+
+class SynonymTable:
+    """Groups of equivalent terms; a member matches a sequence of query words."""
+
+    def __init__(self, groups: list[tuple[str, ...]], capital_only: set[str]):
+        self.groups = groups
+        self._by_member: dict[tuple[str, ...], int] = {}
+        self._capital_only = capital_only
+        for index, group in enumerate(groups):
+            for member in group:
+                self._by_member[_words_key(member)] = index
+        self.longest = max((len(k) for k in self._by_member), default=1)
+
+    @classmethod
+    def load(cls, path: Path = TERMS_FILE) -> SynonymTable:
+        groups: list[tuple[str, ...]] = []
+        capital_only: set[str] = set()
+        if not path.exists():
+            return cls([], set())
+        for line in path.read_text(encoding="utf-8").splitlines():
+            content, _, comment = line.partition("#")
+            members = tuple(m.strip() for m in content.split("|") if m.strip())
+            if len(members) < 2:
+                continue
+            groups.append(members)
+            if comment.strip().lower().startswith("word"):
+                # An abbreviation that is also a word ("ED", "PrEP") counts only as written.
+                capital_only.update(m for m in members if m != m.lower())
+        return cls(groups, capital_only)
+
+    def match(self, words: list[str], start: int) -> tuple[int, int] | None:
+        """(group index, number of words) of the longest member starting at `start`."""
+        for length in range(min(self.longest, len(words) - start), 0, -1):
+            candidate = words[start : start + length]
+            key = tuple(w.casefold() for w in candidate)
+            index = self._by_member.get(key)
+            if index is None:
+                continue
+            if length == 1 and not self._case_fits(candidate[0], self.groups[index]):
+                continue  # "ed" is a word; only "ED" means emergency department
+            return index, length
+        return None
+
+    def _case_fits(self, typed: str, group: tuple[str, ...]) -> bool:
+        """Capitals-only members match only as written; a mixed-case abbreviation ("eGFR")
+        is not matched by a different all-capitals word ("EGFR", a gene)."""
+        for member in group:
+            if member.casefold() != typed.casefold():
+                continue
+            if member in self._capital_only:
+                return typed == member
+            mixed = member != member.upper() and member != member.lower()
+            return not (mixed and typed.isupper() and typed != member)
+        return True
+
+
+def _words_key(text: str) -> tuple[str, ...]:
+    return tuple(w.casefold() for w in _WORD.findall(text))
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> SynonymTable:
+    return SynonymTable.load()
+
+
+def parse(raw: str, table: SynonymTable | None = None) -> ParsedQuery:
+    """Split a query into words, quoted phrases and synonym groups. Never raises."""
+    table = table or synonyms()
+    raw = (raw or "")[:MAX_QUERY_LENGTH]
+    parsed = ParsedQuery(raw=raw)
+    pending: list[str] = []
+
+    def flush_words() -> None:
+        i = 0
+        while i < len(pending):
+            found = table.match(pending, i)
+            if found:
+                group, length = found
+                alternatives = tuple(tuple(_WORD.findall(m)) for m in table.groups[group])
+                typed = tuple(pending[i : i + length])
+                ordered = (
+                    typed,
+                    *(
+                        a
+                        for a in alternatives
+                        if _words_key(" ".join(a)) != _words_key(" ".join(typed))
+                    ),
+                )
+                parsed.units.append(Unit(alternatives=ordered, synonym=True))
+                i += length
+            else:
+                parsed.units.append(Unit(alternatives=((pending[i],),)))
+                i += 1
+        pending.clear()
+
+    for match in _TOKEN.finditer(raw):
+        phrase, bare = match.group(1), match.group(2)
+        if phrase is not None:
+            flush_words()
+            words = tuple(_WORD.findall(phrase))
+            if words:
+                parsed.units.append(Unit(alternatives=(words,), quoted=True))
+        else:
+            pending.extend(_WORD.findall(bare))
+    flush_words()
+    parsed.units = parsed.units[:MAX_UNITS]
+    return parsed
+
+
+class QueryBuilder:
+    """Turns a ParsedQuery into a Whoosh query over the index's text fields."""
+
+    def __init__(self, analyzer=None):
+        self.analyzer = analyzer or stemming_analyzer()
+
+    def stems(self, words: tuple[str, ...]) -> list[str]:
+        return [token.text for token in self.analyzer(" ".join(words))]
+
+    def _sequence(
+        self, words: tuple[str, ...], fields=TEXT_FIELDS, slop: int = 1, boost: float = 1.0
+    ) -> wq.Query | None:
+        stems = self.stems(words)
+        if not stems:
+            return None  # only stop words
+        if len(stems) == 1:
+            return wq.Or([wq.Term(f, stems[0]) for f in fields], boost=boost)
+        return wq.Or([wq.Phrase(f, stems, slop=slop) for f in fields], boost=boost)
+
+    def build(self, parsed: ParsedQuery) -> wq.Query | None:
+        required: list[wq.Query] = []
+        for unit in parsed.units:
+            options = [q for q in (self._sequence(a) for a in unit.alternatives) if q is not None]
+            if options:
+                required.append(options[0] if len(options) == 1 else wq.Or(options))
+        if not required:
+            return None
+        main = required[0] if len(required) == 1 else wq.And(required)
+        loose = [u.alternatives[0] for u in parsed.units if not u.quoted]
+        loose_words = tuple(w for words in loose for w in words)
+        if len(self.stems(loose_words)) >= 2:
+            # Words close together (in any order within a few positions) rank higher.
+            near = self._sequence(
+                loose_words, PROXIMITY_FIELDS, slop=PROXIMITY_SLOP, boost=PROXIMITY_BOOST
+            )
+            if near is not None:
+                return wq.AndMaybe(main, near)
+        return main
+
+    def highlight_terms(self, parsed: ParsedQuery) -> frozenset[str]:
+        terms: set[str] = set()
+        for unit in parsed.units:
+            for words in unit.alternatives:
+                terms.update(self.stems(words))
+        return frozenset(terms)
+
+    def with_words_replaced(self, parsed: ParsedQuery, replacements: dict[str, str]) -> str:
+        """The query text with some plain words swapped (for "Did you mean")."""
+        pieces = []
+        for unit in parsed.units:
+            if unit.quoted:
+                pieces.append(unit.text)
+            else:
+                pieces.append(" ".join(replacements.get(w, w) for w in unit.alternatives[0]))
+        return " ".join(pieces)
