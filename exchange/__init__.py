@@ -8,8 +8,15 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseIntConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -27,6 +34,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("TESTING"):
         app.testing = True
 
+    # IDs in URLs fit a database INTEGER; anything longer is simply not found.
+    app.url_map.converters["int"] = DatabaseIntConverter
     _init_extensions(app)
     _register_blueprints(app)
 
@@ -37,8 +46,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from exchange.templating import register_template_helpers
 
     register_hooks()
+    from exchange.security import register_security
+
     register_api(app)
     register_error_handlers(app)
+    register_security(app)
     register_template_helpers(app)
     register_cli(app)
     return app

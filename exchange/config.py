@@ -60,8 +60,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SEARCH_INDEX_DIR": env.get("SEARCH_INDEX_DIR") or str(instance / "search-index"),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
-        # Uploaded content files (PDF, video, SCORM zip) may be large; forms are not.
-        "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024,
+        # Request bodies are small, except on the routes that take content uploads
+        # (PDF, video, SCORM zip), which get UPLOAD_MAX_BYTES (exchange.security).
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_REQUEST_MB", "4")) * 1024 * 1024,
+        "UPLOAD_MAX_BYTES": int(env.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024,
         "API_TOKEN_TTL_HOURS": int(env.get("API_TOKEN_TTL_HOURS", "720")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -7,10 +7,12 @@ import logging
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from exchange.api import error_body, is_api_request, webargs_errors
 from exchange.errors import DomainError, flatten_errors, summarize_errors
+from exchange.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,16 @@ def handle_csrf_error(error: CSRFError):
     )
 
 
+def handle_integrity_error(error: IntegrityError):
+    """Two requests changed the same record at once (e.g. both publishing version 3)."""
+    db.session.rollback()
+    log.warning("Integrity error (concurrent change): %s", error.orig)
+    message = "This record was changed by someone else at the same time. Reload it and try again."
+    if is_api_request():
+        return error_body(409, message), 409
+    return _html(409, message)
+
+
 def handle_unexpected(error: Exception):
     log.exception("Unhandled error", exc_info=error)
     if is_api_request():
@@ -97,6 +109,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(InternalServerError, handle_unexpected)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected)

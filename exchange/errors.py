@@ -45,9 +45,14 @@ class FieldValidationError(DomainError):
 
 def summarize_errors(errors: dict[str, Any]) -> str:
     """One sentence naming the fields at fault, for the API's `message`."""
-    names = sorted(flatten_errors(errors))
+    flat = flatten_errors(errors)
+    names = sorted(flat)
     if not names:
         return "The input is not valid."
+    if names == ["_schema"]:
+        if "Invalid input type." in flat["_schema"]:
+            return "The request body must be a JSON object."
+        return " ".join(flat["_schema"])
     shown = ", ".join(names[:6]) + (" and others" if len(names) > 6 else "")
     return f"Please correct: {shown}."
 

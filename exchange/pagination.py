@@ -19,6 +19,12 @@ class PageQuerySchema(Schema):
     )
 
 
+def page_number(args: Any) -> int:
+    """The `page` query argument of an HTML list, 1 when missing or not a sensible number."""
+    value = (args.get("page") or "1").strip()
+    return int(value) if value.isdigit() and 0 < len(value) <= 6 and int(value) > 0 else 1
+
+
 def page_envelope_schema(item_schema: type[Schema], name: str) -> type[Schema]:
     """`{"items": [...], "total", "page", "per_page"}` around `item_schema`, named for OpenAPI."""
     return Schema.from_dict(

@@ -43,10 +43,17 @@ class Text(fields.String):
         return text
 
 
-class WholeNumber(fields.Integer):
-    """An integer: 60 and "60" pass; 60.5, "60.5", true and "" do not."""
+INT32_MAX = 2**31 - 1
 
-    default_error_messages = {"invalid": "Must be a whole number."}
+
+class WholeNumber(fields.Integer):
+    """An integer that fits a database INTEGER: 60 and "60" pass; 60.5, "60.5", true, ""
+    and 99999999999999999999 do not."""
+
+    default_error_messages = {
+        "invalid": "Must be a whole number.",
+        "too_large": "Must be between -2147483647 and 2147483647.",
+    }
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
@@ -55,9 +62,12 @@ class WholeNumber(fields.Integer):
             raise self.make_error("invalid")
         if isinstance(value, str):
             value = value.strip()
-            if not value.lstrip("-").isdigit():
-                raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
+            if not value.lstrip("-").isdigit() or len(value) > 12:
+                raise self.make_error("invalid" if not value.lstrip("-").isdigit() else "too_large")
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if abs(number) > INT32_MAX:
+            raise self.make_error("too_large")
+        return number
 
 
 class Amount(fields.Field):
@@ -78,19 +88,26 @@ class Amount(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
             raise self.make_error("invalid")
+        text = str(value).strip()
+        if len(text) > 40:
+            raise self.make_error("invalid")
         try:
-            amount = Decimal(str(value).strip())
+            amount = Decimal(text)
         except InvalidOperation as exc:
             raise self.make_error("invalid") from exc
         if not amount.is_finite():
             raise self.make_error("invalid")
-        if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
-            raise self.make_error("places")
         if amount < 0 or (amount == 0 and not self.allow_zero):
             raise self.make_error("negative")
         if amount > self.maximum:
             raise self.make_error("too_large", maximum=self.maximum)
-        return amount.quantize(Decimal("0.01"))
+        try:
+            rounded = amount.quantize(Decimal("0.01"))
+        except InvalidOperation as exc:  # more digits than a Decimal context holds
+            raise self.make_error("places") from exc
+        if rounded != amount:
+            raise self.make_error("places")
+        return rounded
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:

@@ -64,6 +64,41 @@ ACCREDITATION_STATEMENTS: dict[str, str] = {
     ),
 }
 
+# When the module was planned with an organization that is not its provider of record
+# (joint providership), the accreditors ask for this wording instead.
+JOINT_PROVIDERSHIP_STATEMENTS: dict[str, str] = {
+    "accme": (
+        "This activity has been planned and implemented in accordance with the accreditation "
+        "requirements and policies of the Accreditation Council for Continuing Medical "
+        "Education (ACCME) through the joint providership of {provider} and {partner}. "
+        "{provider} is accredited by the ACCME to provide continuing medical education for "
+        "physicians."
+    ),
+    "state": (
+        "This activity has been planned and implemented in accordance with the accreditation "
+        "requirements and policies of the ACCME through the joint providership of {provider} "
+        "and {partner}. {provider} is accredited by a state medical society recognized by the "
+        "ACCME to provide continuing medical education for physicians."
+    ),
+    "ancc": (
+        "{provider} is accredited as a provider of nursing continuing professional development "
+        "by the American Nurses Credentialing Center's Commission on Accreditation. This "
+        "activity is jointly provided by {provider} and {partner}."
+    ),
+    "acpe": (
+        "{provider} is accredited by the Accreditation Council for Pharmacy Education as a "
+        "provider of continuing pharmacy education. This activity is jointly provided by "
+        "{provider} and {partner}."
+    ),
+    "joint": (
+        "In support of improving patient care, this activity has been planned and implemented "
+        "by {provider} and {partner}. {provider} is jointly accredited by the Accreditation "
+        "Council for Continuing Medical Education (ACCME), the Accreditation Council for "
+        "Pharmacy Education (ACPE), and the American Nurses Credentialing Center (ANCC), to "
+        "provide continuing education for the healthcare team."
+    ),
+}
+
 CREDIT_TYPES: dict[str, str] = {
     "ama_pra_1": "AMA PRA Category 1 Credit(s)\u2122",
     "ancc": "ANCC contact hour(s)",
@@ -103,10 +138,12 @@ CREDIT_STEPS: dict[str, Decimal] = {
     "aoa_1b": Decimal("0.25"),
 }
 
-# Credit types only some accreditors may designate. Types absent here (AAFP, ABIM MOC,
+# Credit types only some accreditors may designate. ABIM MOC points are registered through
+# ACCME's system (PARS), so they need an ACCME-system accreditor. Types absent here (AAFP,
 # AOA) are approved by those bodies activity by activity, whoever the provider is.
 CREDIT_TYPE_ACCREDITORS: dict[str, frozenset[str]] = {
     "ama_pra_1": frozenset({"accme", "state", "joint"}),
+    "abim_moc": frozenset({"accme", "state", "joint"}),
     "ancc": frozenset({"ancc", "joint"}),
     "acpe": frozenset({"acpe", "joint"}),
     "ipce": frozenset({"joint"}),
@@ -138,10 +175,11 @@ FORMATS: dict[str, str] = {
     "other": "Other",
 }
 
-# How the AMA designation statement names each format ("designates this ... for").
+# How the AMA designation statement names each format ("designates this ... for"). Courses
+# and series delivered online are enduring materials (see designation_noun in rules.py).
 FORMAT_DESIGNATION_NOUNS: dict[str, str] = {
     "course": "live activity",
-    "rss": "regularly scheduled series",
+    "rss": "live activity",
     "enduring_material": "enduring material",
     "journal_cme": "journal-based CME activity",
     "manuscript_review": "manuscript review activity",

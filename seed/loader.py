@@ -208,7 +208,9 @@ def _load_modules(
         with transaction():
             module = catalog.create_module(_staff_of(orgs[entry["owner"]]), data, on=on)
             if entry.get("status", "published") in ("published", "retired"):
-                catalog.publish_module(_staff_of(provider), module, on=data["release_date"])
+                # Published back then: once released and reviewed.
+                published_on = max(data["release_date"], data["last_review_date"])
+                catalog.publish_module(_staff_of(provider), module, on=published_on)
             if entry.get("status") == "retired":
                 catalog.retire_module(_staff_of(provider), module)
         report.modules += 1

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from exchange.accounts import services
 from exchange.accounts.schemas import CredentialsSchema, MeSchema, TokenSchema
-from exchange.api import require_api_user
+from exchange.api import authenticated, require_api_user
 from exchange.database import transaction
 from exchange.extensions import limiter
 
@@ -30,6 +30,7 @@ def create_token(credentials):
 
 
 @blp.route("/auth/tokens/current", methods=["DELETE"])
+@authenticated
 @blp.response(204)
 @blp.doc(security=[{"bearerAuth": []}])
 def revoke_current_token():
@@ -40,6 +41,7 @@ def revoke_current_token():
 
 
 @blp.route("/me", methods=["GET"])
+@authenticated
 @blp.response(200, MeSchema)
 @blp.doc(security=[{"bearerAuth": []}])
 def me():

@@ -30,7 +30,7 @@ class SignUpSchema(Schema):
 
 
 class CredentialsSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(max=254))
+    email = Text(required=True, max_length=254)
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
 
 

@@ -5,6 +5,7 @@ Feature packages define their endpoints in their own `api.py`; `register_api` mo
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import swagger_ui_bundle
@@ -75,6 +76,18 @@ def current_api_user():
         user = token.user
     g.api_user, g.api_token = user, token
     return user
+
+
+def authenticated(view):
+    """Refuse anonymous callers (401) before the body is even parsed: place it right
+    under `@blp.route`, above `@blp.arguments`."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        require_api_user()
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def require_api_user():

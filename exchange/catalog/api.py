@@ -6,7 +6,8 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema
 
-from exchange.api import current_api_user, require_api_user
+from exchange import permissions
+from exchange.api import authenticated, current_api_user, require_api_user
 from exchange.catalog import services
 from exchange.catalog.schemas import (
     CatalogSearchSchema,
@@ -23,12 +24,16 @@ blp = Blueprint("Modules", __name__, url_prefix="/modules", description="CME mod
 SECURED = [{"bearerAuth": []}]
 
 
-class _Hit:
-    """A module with its highlights, for ModuleHitSchema."""
+class _Shown:
+    """A module as this caller may see it: the launch URL and content file name only for
+    the module's own staff (learners will reach content through licensed launches)."""
 
-    def __init__(self, module, highlights):
+    def __init__(self, module, actor, highlights=None):
         self._module = module
-        self.highlights = highlights
+        self.highlights = highlights or {}
+        allowed = permissions.can_view_content(actor, module)
+        self.content_url = module.content_url if allowed else None
+        self.content_file_name = module.content_file_name if allowed else None
 
     def __getattr__(self, name):
         return getattr(self._module, name)
@@ -42,9 +47,10 @@ def list_modules(params):
     highlights and a spelling suggestion. Published, available modules by default; drafts
     (`status=draft`) only for staff of their owner or provider of record; retired ones
     only with `status=retired`."""
-    page = search_catalog(current_api_user(), params)
+    actor = current_api_user()
+    page = search_catalog(actor, params)
     return {
-        "items": [_Hit(m, page.highlights.get(m.id, {})) for m in page.items],
+        "items": [_Shown(m, actor, page.highlights.get(m.id)) for m in page.items],
         "total": page.total,
         "page": page.page,
         "per_page": page.per_page,
@@ -55,6 +61,7 @@ def list_modules(params):
 
 
 @blp.route("", methods=["POST"])
+@authenticated
 @blp.arguments(ModuleInputSchema)
 @blp.response(201, ModuleSchema)
 @blp.doc(security=SECURED)
@@ -63,17 +70,19 @@ def create_module(data):
     actor = require_api_user()
     with transaction():
         module = services.create_module(actor, data)
-    return module
+    return _Shown(module, actor)
 
 
 @blp.route("/<int:module_id>", methods=["GET"])
 @blp.response(200, ModuleSchema)
 def get_module(module_id):
     """A module: anyone for published and retired ones, staff of owner or provider for drafts."""
-    return services.get_module(current_api_user(), module_id)
+    actor = current_api_user()
+    return _Shown(services.get_module(actor, module_id), actor)
 
 
 @blp.route("/<int:module_id>", methods=["PATCH"])
+@authenticated
 @blp.arguments(module_patch_schema())
 @blp.response(200, ModuleSchema)
 @blp.doc(security=SECURED)
@@ -83,10 +92,11 @@ def update_module(changes, module_id):
     actor = require_api_user()
     with transaction():
         module = services.update_module(actor, services.get_module(actor, module_id), changes)
-    return module
+    return _Shown(module, actor)
 
 
 @blp.route("/<int:module_id>", methods=["DELETE"])
+@authenticated
 @blp.response(204)
 @blp.alt_response(409, description="Only drafts can be deleted.")
 @blp.doc(security=SECURED)
@@ -98,6 +108,7 @@ def delete_module(module_id):
 
 
 @blp.route("/<int:module_id>/publish", methods=["POST"])
+@authenticated
 @blp.response(200, ModuleSchema)
 @blp.alt_response(409, description="Not publishable yet: `errors` lists what is missing.")
 @blp.doc(security=SECURED)
@@ -106,10 +117,11 @@ def publish_module(module_id):
     actor = require_api_user()
     with transaction():
         module = services.publish_module(actor, services.get_module(actor, module_id))
-    return module
+    return _Shown(module, actor)
 
 
 @blp.route("/<int:module_id>/retire", methods=["POST"])
+@authenticated
 @blp.response(200, ModuleSchema)
 @blp.doc(security=SECURED)
 def retire_module(module_id):
@@ -117,7 +129,7 @@ def retire_module(module_id):
     actor = require_api_user()
     with transaction():
         module = services.retire_module(actor, services.get_module(actor, module_id))
-    return module
+    return _Shown(module, actor)
 
 
 class ContentUploadSchema(Schema):
@@ -125,6 +137,7 @@ class ContentUploadSchema(Schema):
 
 
 @blp.route("/<int:module_id>/content", methods=["PUT"])
+@authenticated
 @blp.arguments(ContentUploadSchema, location="files")
 @blp.response(200, ModuleSchema)
 @blp.doc(security=SECURED)
@@ -135,7 +148,7 @@ def upload_content(files, module_id):
         module = services.attach_content(
             actor, services.get_module(actor, module_id), files["file"]
         )
-    return module
+    return _Shown(module, actor)
 
 
 @blp.route("/<int:module_id>/versions", methods=["GET"])
@@ -150,5 +163,8 @@ def list_versions(module_id):
 def get_version(module_id, version):
     """One published version, as the module read then."""
     actor = current_api_user()
-    row = services.get_module_version(actor, services.get_module(actor, module_id), version)
-    return row.data
+    module = services.get_module(actor, module_id)
+    data = dict(services.get_module_version(actor, module, version).data)
+    if not permissions.can_view_content(actor, module):
+        data["content_url"] = data["content_file_name"] = None
+    return data

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from exchange import vocab
 from exchange.catalog.models import Module
+from exchange.catalog.schemas import MAX_FACULTY, MAX_SUPPORT
 
 SCALAR_FIELDS = (
     "title",
@@ -41,6 +42,7 @@ OPTIONAL_FIELDS = (
     "content_url",
 )
 CHECKBOX_LISTS = ("professions", "specialties", "competencies", "outcome_levels")
+LIST_INPUTS = (*CHECKBOX_LISTS, "objectives", "keywords")
 EXTRA_BLANK_ROWS = 2
 RELATIONSHIP_SEPARATOR = re.compile(r"\s+(?:\u2014|--|-|\|)\s+|\s*[|:]\s*")
 
@@ -58,6 +60,8 @@ class ParsedModuleForm:
         mapped: dict[str, list[str]] = {}
         for key, messages in errors.items():
             parts = key.split(".")
+            if parts[0] in LIST_INPUTS:  # one input holds the whole list
+                key, parts = parts[0], parts[:1]
             if len(parts) >= 2 and parts[1].isdigit():
                 index = int(parts[1])
                 if parts[0] == "credits" and index < len(self.credit_rows):
@@ -73,10 +77,15 @@ class ParsedModuleForm:
         return mapped
 
 
+# Row indexes a form may use; anything beyond is ignored (and never rendered).
+MAX_ROWS = {"faculty": MAX_FACULTY, "commercial_support": MAX_SUPPORT}
+
+
 def _rows(form: MultiDict, prefix: str) -> list[int]:
-    pattern = re.compile(rf"^{prefix}\.(\d+)\.")
+    pattern = re.compile(rf"^{prefix}\.(\d{{1,3}})\.")
+    limit = MAX_ROWS[prefix] + EXTRA_BLANK_ROWS
     found = {int(m.group(1)) for key in form for m in [pattern.match(key)] if m}
-    return sorted(found)
+    return sorted(row for row in found if row < limit)
 
 
 def parse_module_form(form: MultiDict) -> ParsedModuleForm:
@@ -170,7 +179,7 @@ def module_form_values(module: Module) -> MultiDict:
     values.append(("objectives", "\n".join(module.objectives or [])))
     values.append(("keywords", ", ".join(module.keywords or [])))
     for credit in module.credits:
-        values.append((f"credits.{credit.credit_type}.amount", f"{credit.amount:g}"))
+        values.append((f"credits.{credit.credit_type}.amount", plain_number(credit.amount)))
         if credit.uan:
             values.append((f"credits.{credit.credit_type}.uan", credit.uan))
     for row, person in enumerate(module.faculty or []):
@@ -196,11 +205,20 @@ def module_form_values(module: Module) -> MultiDict:
         values.append((f"commercial_support.{row}.source", support.get("source", "")))
         values.append((f"commercial_support.{row}.kind", support.get("kind", "monetary")))
         amount = support.get("amount")
-        values.append((f"commercial_support.{row}.amount", "" if amount is None else f"{amount:g}"))
+        values.append(
+            (f"commercial_support.{row}.amount", "" if amount is None else plain_number(amount))
+        )
     return MultiDict(values)
+
+
+def plain_number(value) -> str:
+    """1.5 -> "1.5", 15000.0 -> "15000", 1234567.89 -> "1234567.89" (never exponents)."""
+    return f"{float(value):.2f}".rstrip("0").rstrip(".")
 
 
 def row_count(form: MultiDict, prefix: str) -> int:
     """How many rows to render: those in the form plus a few blank ones to fill in."""
     rows = _rows(form, prefix)
-    return (max(rows) + 1 if rows else 0) + EXTRA_BLANK_ROWS
+    return min(
+        (max(rows) + 1 if rows else 0) + EXTRA_BLANK_ROWS, MAX_ROWS[prefix] + EXTRA_BLANK_ROWS
+    )

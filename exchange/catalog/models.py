@@ -20,6 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -103,13 +105,30 @@ class Module(db.Model):
         return [row.specialty for row in self.specialty_rows]
 
     def is_available(self, on: date) -> bool:
-        """Published, released, and not past termination: credit can be earned today."""
+        """Published, released, not past termination, and its provider of record still
+        accredited: credit can be earned today. `available_clause` is its query twin."""
         return (
             self.status == "published"
             and self.release_date is not None
             and self.release_date <= on
             and self.termination_date is not None
             and self.termination_date >= on
+            and self.provider is not None
+            and self.provider.is_accredited(on)
+        )
+
+    @classmethod
+    def available_clause(cls, on: date):
+        provider_is_accredited = (
+            select(Organization.id)
+            .where(Organization.id == cls.provider_id, Organization.accredited_clause(on))
+            .exists()
+        )
+        return and_(
+            cls.status == "published",
+            cls.release_date <= on,
+            cls.termination_date >= on,
+            provider_is_accredited,
         )
 
     def is_past_termination(self, on: date) -> bool:

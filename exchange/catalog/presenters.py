@@ -27,7 +27,12 @@ def module_page_data(module: Module) -> dict[str, Any]:
             "amount": float(credit.amount),
             "uan": credit.uan,
             "statement": rules.designation_statement(
-                credit.credit_type, credit.amount, provider_name, module.format, module.title
+                credit.credit_type,
+                credit.amount,
+                provider_name,
+                module.format,
+                module.title,
+                module.delivery,
             ),
         }
         for credit in module.credits
@@ -48,4 +53,18 @@ def module_page_data(module: Module) -> dict[str, Any]:
         else None
     )
     data["owner"] = {"id": module.owner.id, "name": module.owner.name, "slug": module.owner.slug}
+    data["accreditation_statement"] = accreditation_statement(module)
     return data
+
+
+def accreditation_statement(module: Module) -> str:
+    """The provider's statement, in its joint-providership wording when another
+    organization planned the activity with it."""
+    provider = module.provider
+    if provider is None or not provider.accreditor:
+        return ""
+    if module.owner_id != provider.id:
+        return vocab.JOINT_PROVIDERSHIP_STATEMENTS[provider.accreditor].format(
+            provider=provider.name, partner=module.owner.name
+        )
+    return provider.accreditation_statement

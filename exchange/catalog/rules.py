@@ -95,7 +95,9 @@ def credit_problems(credits: Iterable[Mapping[str, Any]], minutes: int | None) -
     return problems
 
 
-UAN_PATTERN = re.compile(r"\d{4}-\d{4}-\d{2}-\d{3}-[HLB]\d{2}-[PT]")
+# Provider number (4 digits, or JA + 7 digits for jointly accredited providers), joint
+# provider code, year, activity number, delivery + topic, audience.
+UAN_PATTERN = re.compile(r"(?:\d{4}|JA\d{7})-\d{4}-\d{2}-\d{3}-[HLB]\d{2}-[PT]")
 
 
 def is_valid_uan(uan: str) -> bool:
@@ -146,6 +148,14 @@ def completeness_problems(data: Mapping[str, Any], today: date) -> Problems:
     termination = data.get("termination_date")
     if termination and termination < today:
         _add(problems, "termination_date", "The termination date has already passed.")
+    last_review = data.get("last_review_date")
+    if last_review and last_review > today:
+        _add(
+            problems,
+            "last_review_date",
+            "The last review date cannot be in the future: review the content, then record "
+            "the date.",
+        )
     for index, person in enumerate(data.get("faculty") or []):
         name = person.get("name") or f"Faculty member {index + 1}"
         if person.get("disclosures") is None:
@@ -188,12 +198,24 @@ def accreditor_problems(credits: Iterable[Mapping[str, Any]], accreditor: str | 
     return problems
 
 
+def designation_noun(fmt: str | None, delivery: str | None) -> str:
+    """What the AMA statement calls the activity: online courses are enduring materials."""
+    if fmt in ("course", "rss") and delivery == "online":
+        return "enduring material"
+    return vocab.FORMAT_DESIGNATION_NOUNS.get(fmt or "", "activity")
+
+
 def designation_statement(
-    credit_type: str, amount: Decimal, provider_name: str, fmt: str | None, title: str
+    credit_type: str,
+    amount: Decimal,
+    provider_name: str,
+    fmt: str | None,
+    title: str,
+    delivery: str | None = None,
 ) -> str:
     """A credit designation written out the way the designation statement reads."""
     n = f"{amount:.2f}"
-    noun = vocab.FORMAT_DESIGNATION_NOUNS.get(fmt or "", "activity")
+    noun = designation_noun(fmt, delivery)
     claim_only = (
         " Physicians should claim only the credit commensurate with the extent of their "
         "participation in the activity."
@@ -221,7 +243,9 @@ def designation_statement(
         return (
             "Successful completion of this CME activity enables the participant to earn up "
             f"to {n} Medical Knowledge MOC point(s) in the American Board of Internal "
-            "Medicine's (ABIM) Maintenance of Certification (MOC) program."
+            "Medicine's (ABIM) Maintenance of Certification (MOC) program. It is the CME "
+            "activity provider's responsibility to submit participant completion "
+            "information to ACCME for the purpose of granting ABIM MOC credit."
         )
     if credit_type == "ipce":
         return (

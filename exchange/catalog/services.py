@@ -143,10 +143,7 @@ def catalog_query(actor: User | None, filters: dict[str, Any], on: date | None =
     stmt = stmt.where(Module.status == status)
     available_only = filters.get("available_only")
     if status == "published" and available_only is not False:
-        stmt = stmt.where(
-            Module.release_date <= on,
-            Module.termination_date >= on,
-        )
+        stmt = stmt.where(Module.available_clause(on))
     if filters.get("specialty"):
         stmt = stmt.where(
             exists().where(
@@ -481,16 +478,18 @@ def update_module(
             },
         )
     _merge(problems, _activity_id_problems(module, state))
+    if _comparable(state) == _comparable(before):
+        return module
     if module.status == "published":
+        # A new version is published at once, under the provider's accreditation.
         _merge(problems, rules.completeness_problems(state, on))
+        _merge(problems, _provider_problems(module.provider, on))
         if module.provider:
             _merge(
                 problems, rules.accreditor_problems(state["credits"], module.provider.accreditor)
             )
     if problems:
         raise FieldValidationError(problems)
-    if _comparable(state) == _comparable(before):
-        return module
     _apply(module, state)
     if state["provider_id"] != before["provider_id"]:
         module.provider = (
@@ -549,6 +548,21 @@ def _snapshot(actor: User | None, module: Module, change_note: str) -> None:
     )
 
 
+def _free_activity_id(module: Module) -> str:
+    """EXC-000123, or EXC-000123-2... if the provider already uses that ID."""
+    base = candidate = f"EXC-{module.id:06d}"
+    suffix = 2
+    while db.session.scalar(
+        select(Module.id).where(
+            Module.provider_id == module.provider_id,
+            Module.provider_activity_id == candidate,
+            Module.id != module.id,
+        )
+    ):
+        candidate, suffix = f"{base}-{suffix}", suffix + 1
+    return candidate
+
+
 def publish_module(actor: User | None, module: Module, on: date | None = None) -> Module:
     on = on or current_day()
     if not permissions.can_publish_module(actor, module):
@@ -561,7 +575,7 @@ def publish_module(actor: User | None, module: Module, on: date | None = None) -
     if problems:
         raise ConflictError("This module cannot be published yet.", problems)
     if not module.provider_activity_id:
-        module.provider_activity_id = f"EXC-{module.id:06d}"
+        module.provider_activity_id = _free_activity_id(module)
     now = utcnow()
     module.status = "published"
     module.published_at = now

@@ -19,6 +19,7 @@ from exchange.errors import ConflictError, DomainError, FieldValidationError, No
 from exchange.extensions import db
 from exchange.forms import error_fields, load_form
 from exchange.organizations.models import Organization
+from exchange.pagination import page_number
 from exchange.search.services import search_catalog
 from exchange.templating import actor
 
@@ -289,8 +290,5 @@ def workspace():
     if status not in ("draft", "published", "retired"):
         raise NotFoundError("No such list.")
     org_ids = actor().organization_ids(*permissions.EDITOR_ROLES)
-    page_number = request.args.get("page", "1")
-    page = services.list_staff_modules(
-        actor(), org_ids, status, int(page_number) if page_number.isdigit() else 1
-    )
+    page = services.list_staff_modules(actor(), org_ids, status, page_number(request.args))
     return render_template("catalog/workspace.html", page=page, status=status, owners=owners)

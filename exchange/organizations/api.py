@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from exchange.api import current_api_user, require_api_user
+from exchange.api import authenticated, current_api_user, require_api_user
 from exchange.database import transaction
 from exchange.organizations import services
 from exchange.organizations.schemas import (
@@ -36,6 +36,7 @@ def list_organizations(filters):
 
 
 @blp.route("", methods=["POST"])
+@authenticated
 @blp.arguments(OrganizationCreateSchema)
 @blp.response(201, OrganizationSchema)
 @blp.doc(security=SECURED)
@@ -56,6 +57,7 @@ def get_organization(organization_id):
 
 
 @blp.route("/<int:organization_id>/accreditation", methods=["PUT"])
+@authenticated
 @blp.arguments(AccreditationSchema)
 @blp.response(200, OrganizationSchema)
 @blp.doc(security=SECURED)
@@ -68,6 +70,7 @@ def set_accreditation(data, organization_id):
 
 
 @blp.route("/<int:organization_id>/members", methods=["GET"])
+@authenticated
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, page_envelope_schema(MemberSchema, "MemberPage"))
 @blp.doc(security=SECURED)
@@ -79,6 +82,7 @@ def list_members(paging, organization_id):
 
 
 @blp.route("/<int:organization_id>/members", methods=["POST"])
+@authenticated
 @blp.arguments(MemberCreateSchema)
 @blp.response(201, MemberSchema)
 @blp.doc(security=SECURED)
@@ -91,6 +95,7 @@ def add_member(data, organization_id):
 
 
 @blp.route("/<int:organization_id>/members/<int:membership_id>", methods=["PATCH"])
+@authenticated
 @blp.arguments(MemberRoleSchema)
 @blp.response(200, MemberSchema)
 @blp.doc(security=SECURED)
@@ -106,6 +111,7 @@ def change_role(data, organization_id, membership_id):
 
 
 @blp.route("/<int:organization_id>/members/<int:membership_id>", methods=["DELETE"])
+@authenticated
 @blp.response(204)
 @blp.doc(security=SECURED)
 def remove_member(organization_id, membership_id):

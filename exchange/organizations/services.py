@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -24,6 +25,7 @@ from exchange.errors import (
 )
 from exchange.extensions import db
 from exchange.organizations.models import Membership, Organization
+from exchange.search import indexing as search_index
 
 
 def get_organization(organization_id: int) -> Organization:
@@ -33,7 +35,12 @@ def get_organization(organization_id: int) -> Organization:
     return org
 
 
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
 def get_organization_by_slug(slug: str) -> Organization:
+    if len(slug) > 200 or not SLUG_PATTERN.fullmatch(slug):
+        raise NotFoundError("No such organization.")
     org = db.session.scalar(select(Organization).where(Organization.slug == slug))
     if org is None:
         raise NotFoundError("No such organization.")
@@ -142,6 +149,9 @@ def set_accreditation(actor: User | None, org: Organization, data: dict[str, Any
         org.accreditation_verified_by_id = None
     after = _accreditation_data(org)
     if after != before:
+        # Whether its modules can award credit now depends on this: refresh their entries.
+        for module_id in db.session.scalars(select(Module.id).where(Module.provider_id == org.id)):
+            search_index.enqueue(module_id)
         audit.record(
             actor,
             "organization.accreditation_changed",

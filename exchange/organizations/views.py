@@ -20,14 +20,14 @@ from exchange.organizations.schemas import (
     OrganizationListQuerySchema,
     OrganizationProfileSchema,
 )
+from exchange.pagination import page_number
 from exchange.templating import actor
 
 bp = Blueprint("organizations", __name__, url_prefix="/organizations")
 
 
 def _page_arg() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    return page_number(request.args)
 
 
 @bp.get("")

@@ -38,6 +38,7 @@ RECORD = np.dtype(
         ("owner", "<i4"),
         ("release", "<i4"),
         ("termination", "<i4"),
+        ("provider_until", "<i4"),
         ("max_credit", "<i4"),
         ("credits", "<u2", (len(CREDIT_BITS),)),
         ("credit_types", "<u2"),
@@ -74,6 +75,16 @@ def _ordinal(day: date | None) -> int:
     return day.toordinal() if day else 0
 
 
+def _accredited_until(module: Module) -> int:
+    """Until when the provider of record may award credit (0: it may not)."""
+    provider = module.provider
+    if provider is None or not provider.accredited_until:
+        return 0
+    if not provider.is_accredited(provider.accredited_until):
+        return 0  # not verified, not a provider, or an ineligible company
+    return provider.accredited_until.toordinal()
+
+
 def module_text(module: Module) -> dict[str, str]:
     """The searchable text, by index field."""
     people = [person.get("name", "") for person in module.faculty or []]
@@ -95,6 +106,7 @@ def module_record(module: Module, text: dict[str, str]) -> np.ndarray:
     record["owner"] = module.owner_id
     record["release"] = _ordinal(module.release_date)
     record["termination"] = _ordinal(module.termination_date)
+    record["provider_until"] = _accredited_until(module)
     specialties = 0
     for code in module.specialties:
         if code in SPECIALTY_BITS:

@@ -139,6 +139,7 @@ class SearchEngine:
             today = request.today.toordinal()
             mask &= (records["release"] > 0) & (records["release"] <= today)
             mask &= records["termination"] >= today
+            mask &= records["provider_until"] >= today  # credit needs current accreditation
         if request.min_credits is not None or request.max_credits is not None:
             low = int((request.min_credits or 0) * 100)
             high = int(request.max_credits * 100) if request.max_credits is not None else 1 << 30

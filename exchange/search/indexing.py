@@ -114,6 +114,9 @@ def _write(documents: list[dict[str, Any]], deleted: set[int]) -> bool:
             return False  # the next search (or `flask search reindex`) builds it whole
         index.apply(documents, deleted)
         return True
+    except IndexUnavailable as error:
+        log.warning("Search index not updated (%s); the next search rebuilds it.", error)
+        return False
     except Exception:  # noqa: BLE001 - the request has committed; repair comes later
         log.exception(
             "Search index update failed for modules %s; left in the outbox for repair.",

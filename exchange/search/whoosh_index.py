@@ -209,12 +209,12 @@ class CatalogIndex:
                 current.close()
             local.searcher, local.ix = ix.searcher(), ix
         elif not current.up_to_date():
-            if current.reader().doc_count_all() == 0:
-                # Whoosh cannot refresh a searcher over an empty index (EmptyReader).
-                current.close()
-                local.searcher = ix.searcher()
-            else:
-                local.searcher = current.refresh()
+            # Never `searcher.refresh()`: in whoosh-reloaded 2.7.5 it reuses segment readers
+            # by segment id, so a segment's new deletions are missed (an updated module shows
+            # twice), and it re-adds segments a merge removed. A fresh searcher is a few ms;
+            # segment records stay cached by segment id and generation in `view`.
+            current.close()
+            local.searcher = ix.searcher()
         return local.searcher
 
     def view(self, searcher) -> IndexView:
