@@ -117,12 +117,14 @@ class SearchEngine:
             terms=self.builder.highlight_terms(parsed),
         )
         if allow_suggestion and not parsed.is_empty:
-            outcome.suggestion = self.suggest(searcher, parsed)
-            if outcome.suggestion and total == 0:
-                retry = self.search(_with_text(request, outcome.suggestion), allow_suggestion=False)
-                if retry.total:
-                    retry.suggestion, retry.showing_suggestion = outcome.suggestion, True
-                    return retry
+            suggestion = self.suggest(searcher, parsed)
+            if suggestion:
+                retry = self.search(_with_text(request, suggestion), allow_suggestion=False)
+                if retry.total:  # never suggest a query that finds nothing either
+                    outcome.suggestion = suggestion
+                    if total == 0:
+                        retry.suggestion, retry.showing_suggestion = suggestion, True
+                        return retry
         return outcome
 
     # Filters and facets --------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from exchange.catalog.models import Module
 from exchange.database import hooks, utcnow
@@ -59,9 +59,10 @@ def enqueue(module_id: int) -> None:
     db.session.info.setdefault(PENDING, set()).add(module_id)
 
 
-def _load_modules(module_ids) -> list[Module]:
+def _load_modules(module_ids, session=None) -> list[Module]:
+    session = session or db.session
     return list(
-        db.session.scalars(
+        session.scalars(
             select(Module)
             .where(Module.id.in_(list(module_ids)))
             .options(
@@ -162,12 +163,17 @@ def register_hooks() -> None:
 
 
 def iter_documents(batch: int = 500) -> Iterator[dict[str, Any]]:
-    """Every module's document, loaded in batches so memory stays flat."""
-    ids = list(db.session.scalars(select(Module.id).order_by(Module.id)))
-    for start in range(0, len(ids), batch):
-        for module in _load_modules(ids[start : start + batch]):
-            yield module_document(module)
-        db.session.expunge_all()
+    """Every module's document, loaded in batches so memory stays flat. Reads through a
+    private session on the same connection, so the caller's objects stay attached."""
+    reader = Session(bind=db.session.connection(), autoflush=False)
+    try:
+        ids = list(reader.scalars(select(Module.id).order_by(Module.id)))
+        for start in range(0, len(ids), batch):
+            for module in _load_modules(ids[start : start + batch], reader):
+                yield module_document(module)
+            reader.expunge_all()
+    finally:
+        reader.close()
 
 
 def module_count() -> int:

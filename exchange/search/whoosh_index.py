@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import shutil
+import string
 import threading
 import time
 from collections.abc import Iterable
@@ -25,15 +27,31 @@ from typing import Any
 
 import numpy as np
 from whoosh import index as whoosh_index
+from whoosh import multiproc, writing
+from whoosh import util as whoosh_util
 from whoosh.analysis import StandardAnalyzer
+from whoosh.codec import base as codec_base
 from whoosh.columns import FixedBytesColumn
 from whoosh.fields import COLUMN, ID, TEXT, Schema
+from whoosh.filedb import compound, filestore
 from whoosh.writing import MERGE_SMALL
 
 from exchange.search.documents import LAYOUT_VERSION, RECORD
 from exchange.search.query import stemming_analyzer
 
 log = logging.getLogger(__name__)
+
+
+def _unpredictable_name(size: int = 28) -> str:
+    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(size))
+
+
+# Whoosh names new segments and temporary files from the global `random` module. Processes
+# forked from one parent (gunicorn workers) share its state, and so would pick the same
+# segment names for one index folder: the second writer fails or corrupts the first's
+# segment. Names from `secrets` cannot collide that way.
+for _module in (whoosh_util, codec_base, filestore, compound, writing, multiproc):
+    _module.random_name = _unpredictable_name
 
 FIELD_BOOSTS = {"title": 6.0, "tags": 2.5, "body": 1.0, "people": 1.5}
 
@@ -87,8 +105,9 @@ class CatalogIndex:
             return None
 
     def exists(self) -> bool:
+        """A usable index is in place (missing or damaged: False)."""
         name = self._current_name()
-        return bool(name) and whoosh_index.exists_in(str(self.root / name))
+        return bool(name) and _exists_in(self.root / name)
 
     def _open(self):
         name = self._current_name()
@@ -97,8 +116,8 @@ class CatalogIndex:
         with self._lock:
             if self._opened and self._opened[0] == name:
                 return self._opened[1]
-            if not name or not whoosh_index.exists_in(str(self.root / name)):
-                raise IndexUnavailable("There is no search index yet.")
+            if not name or not _exists_in(self.root / name):
+                raise IndexUnavailable("There is no usable search index.")
             folder = self.root / name
             try:
                 layout = json.loads((folder / "layout.json").read_text())
@@ -262,6 +281,14 @@ class CatalogIndex:
 
     def segment_count(self) -> int:
         return len(self.searcher().leaf_searchers())
+
+
+def _exists_in(folder: Path) -> bool:
+    try:
+        return whoosh_index.exists_in(str(folder))
+    except Exception:  # noqa: BLE001 - a damaged table of contents raises all sorts
+        log.warning("The search index in %s is damaged.", folder)
+        return False
 
 
 def _segment_id(reader) -> str | None:
