@@ -49,6 +49,9 @@ RECORD = np.dtype(
     ]
 )
 
+# Bump when the index's fields or analyzers change (whoosh_index.make_schema).
+TEXT_SCHEMA_REVISION = 2
+
 # Changing any vocabulary order changes what the bits mean: the index must be rebuilt.
 LAYOUT_VERSION = hashlib.sha256(
     repr(
@@ -59,7 +62,7 @@ LAYOUT_VERSION = hashlib.sha256(
             list(SPECIALTY_BITS),
             list(PROFESSION_BITS),
             list(CREDIT_BITS),
-            1,
+            TEXT_SCHEMA_REVISION,
         )
     ).encode()
 ).hexdigest()[:16]

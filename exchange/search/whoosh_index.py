@@ -29,7 +29,6 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import multiproc, writing
 from whoosh import util as whoosh_util
-from whoosh.analysis import StandardAnalyzer
 from whoosh.codec import base as codec_base
 from whoosh.columns import FixedBytesColumn
 from whoosh.fields import COLUMN, ID, TEXT, Schema
@@ -68,7 +67,8 @@ def make_schema() -> Schema:
         title=TEXT(analyzer=stemmed, field_boost=FIELD_BOOSTS["title"], spelling=True),
         tags=TEXT(analyzer=stemmed, field_boost=FIELD_BOOSTS["tags"], spelling=True),
         body=TEXT(analyzer=stemmed, field_boost=FIELD_BOOSTS["body"]),
-        people=TEXT(analyzer=StandardAnalyzer(stoplist=None), field_boost=FIELD_BOOSTS["people"]),
+        # Names go through the same analyzer as every query word, so "Lakeside" matches.
+        people=TEXT(analyzer=stemmed, field_boost=FIELD_BOOSTS["people"]),
         record=COLUMN(FixedBytesColumn(RECORD.itemsize)),
     )
 

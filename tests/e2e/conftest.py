@@ -68,6 +68,7 @@ with app.app_context(), transaction():
             "website": None,
         },
     )
+    provider_id = provider.id
     organizations.add_member(
         admin,
         provider,
@@ -79,6 +80,14 @@ with app.app_context(), transaction():
             "password": spec["password"],
         },
     )
+
+# The demo catalog around it, and its search index, as `make run` would have them.
+from exchange.search.indexing import rebuild_index
+from seed.loader import load_demo
+
+with app.app_context():
+    load_demo()
+    rebuild_index()
 """
 
 
@@ -171,7 +180,7 @@ def _wait_until_answering(process: subprocess.Popen[bytes], base_url: str, log_p
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """`flask run` on a free port, on a fresh database with an admin, an ACCME-accredited
-    provider and a member of its education staff."""
+    provider and a member of its education staff, next to the demo catalog."""
     base = tmp_path_factory.mktemp("e2e")
     port = _free_port()
     site = Site(

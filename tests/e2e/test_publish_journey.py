@@ -133,20 +133,16 @@ def test_staff_publish_a_module_that_visitors_then_find(
     expect(navbar.get_by_role("link", name="Sign in")).to_be_visible()
     expect(navbar.get_by_role("link", name="Your modules")).to_have_count(0)
 
-    # An anonymous visitor filters the catalog by specialty.
+    # An anonymous visitor searches the catalog and narrows by specialty.
     navbar.get_by_role("link", name="Catalog", exact=True).click()
     expect(page.get_by_role("heading", name="Catalog", level=1)).to_be_visible()
-    filters = page.get_by_role("form", name="Filters")
-    filters.get_by_label("Specialty").select_option(label="Dermatology")
-    filters.get_by_role("button", name="Apply filters").click()
-    expect(page.get_by_text("No modules match these filters.")).to_be_visible()
-    expect(page.locator("#result-count")).to_have_text("0 modules")
-
-    filters.get_by_label("Specialty").select_option(label="Cardiology")
-    filters.get_by_role("button", name="Apply filters").click()
+    page.get_by_label("Search the catalog").fill("Lakeside hypertension")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.locator("#result-count")).to_have_text("1 module for “Lakeside hypertension”")
+    page.locator("#facet-specialty").get_by_role("link", name=re.compile("Cardiology")).click()
     expect(page).to_have_url(re.compile(r"[?&]specialty=cardiology(&|$)"))
-    expect(page.locator("#result-count")).to_have_text("1 module")
-    results = page.get_by_role("region", name="Modules")
+    expect(page.locator("#result-count")).to_have_text("1 module for “Lakeside hypertension”")
+    results = page.get_by_role("region", name="Results")
     result = results.locator("article").filter(has_text=TITLE)
     expect(result).to_contain_text(site.provider_name)
     expect(result).to_contain_text("1.5 AMA PRA Category 1")
