@@ -26,6 +26,7 @@ migrate: install
 
 seed: migrate
 	$(BIN)/flask seed --if-empty
+	$(BIN)/flask search reindex --if-missing
 
 run: seed
 	@$(BIN)/flask demo-accounts

@@ -70,7 +70,9 @@ def app(tmp_path_factory):
     with app.app_context():
         # Sessions join the test's outer transaction through savepoints.
         db.session.session_factory.configure(join_transaction_mode="create_savepoint")
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections (psycopg warns about open ones)
 
 
 @pytest.fixture(autouse=True)

@@ -21,8 +21,11 @@ from whoosh.support.levenshtein import damerau_levenshtein
 
 from exchange.search import documents as docs
 from exchange.search.query import TEXT_FIELDS, ParsedQuery, QueryBuilder, parse
+from exchange.search.scoring import proximity_bonus
 from exchange.search.whoosh_index import CatalogIndex
 
+# How many of the best BM25F matches are re-ranked by word proximity.
+RERANK_DEPTH = 30
 FACET_DIMENSIONS = ("specialty", "profession", "credit_type", "format", "provider")
 # Unstemmed words of these fields are the vocabulary of "Did you mean".
 SPELLING_FIELDS = ("title", "tags")
@@ -80,15 +83,19 @@ class SearchEngine:
 
     def search(self, request: SearchRequest, allow_suggestion: bool = True) -> SearchOutcome:
         parsed = parse(request.text)
-        whoosh_query = self.builder.build(parsed) if not parsed.is_empty else None
         searcher = self.index.searcher()
         view = self.index.view(searcher)
-        if whoosh_query is not None:
-            docnums = np.fromiter(searcher.docs_for_query(whoosh_query), dtype=np.int64)
-        elif parsed.is_empty:
+        scores = None
+        if parsed.is_empty:
             docnums = np.flatnonzero(view.live)
         else:
-            docnums = np.zeros(0, dtype=np.int64)  # only stop words: nothing to find
+            scorer = self.index.scorer(searcher)
+            matched, scores = self._match(parsed, searcher, scorer, len(view.live))
+            docnums = (
+                np.flatnonzero(matched & view.live)
+                if matched is not None
+                else np.zeros(0, np.int64)
+            )
         records = view.records[docnums]
         base = view.live[docnums] & self._base_mask(records, request)
         selected = self._facet_masks(records, request)
@@ -104,8 +111,8 @@ class SearchEngine:
             final = final & mask
         total = int(final.sum())
         need = request.page * request.per_page
-        if whoosh_query is not None and request.sort == "relevance":
-            ranked = self._rank(searcher, whoosh_query, docnums, final, need, view)
+        if scores is not None and request.sort == "relevance":
+            ranked = self._rank(parsed, scorer, docnums[final], scores, need)
         else:
             ranked = self._sort(docnums[final], records[final], request.sort)
         page_docnums = ranked[need - request.per_page : need]
@@ -206,24 +213,54 @@ class SearchEngine:
             order = np.lexsort((-mids, -records["release"].astype(np.int64)))
         return docnums[order]
 
-    def _rank(self, searcher, whoosh_query, docnums, final, need, view) -> np.ndarray:
-        allowed_docnums = docnums[final]
-        if len(allowed_docnums) == 0:
-            return allowed_docnums
-        if len(allowed_docnums) * 4 >= len(docnums):
-            # Most matches pass the filters: take Whoosh's optimized top of everything,
-            # then drop what the filters refuse, widening until the page is full.
-            allowed = np.zeros(len(view.live), dtype=bool)
-            allowed[allowed_docnums] = True
-            limit = max(need * 2, 40)
-            while True:
-                results = searcher.search(whoosh_query, limit=limit)
-                top = [d for _score, d in results.top_n if allowed[d]]
-                if len(top) >= need or limit >= len(docnums):
-                    return np.asarray(top, dtype=np.int64)
-                limit *= 4
-        results = searcher.search(whoosh_query, limit=need, filter=set(allowed_docnums.tolist()))
-        return np.asarray([d for _score, d in results.top_n], dtype=np.int64)
+    def _match(self, parsed: ParsedQuery, searcher, scorer, size: int):
+        """Documents matching every unit of the query, and their BM25F scores."""
+        scores = np.zeros(size, dtype=np.float32)
+        matched = None
+        for unit in parsed.units:
+            unit_mask = np.zeros(size, dtype=bool)
+            searched = False
+            for words in unit.alternatives:
+                stems = self.builder.stems(words)
+                if not stems:
+                    continue  # only stop words
+                searched = True
+                if len(stems) == 1:
+                    for field in TEXT_FIELDS:
+                        found, found_scores = scorer.term(field, stems[0])
+                        unit_mask[found] = True
+                        scores[found] += found_scores
+                else:
+                    in_phrase = np.zeros(size, dtype=bool)
+                    in_phrase[scorer.phrase(stems, TEXT_FIELDS)] = True
+                    unit_mask |= in_phrase
+                    for stem in stems:
+                        for field in TEXT_FIELDS:
+                            found, found_scores = scorer.term(field, stem)
+                            keep = in_phrase[found]
+                            scores[found[keep]] += found_scores[keep]
+            if searched:
+                matched = unit_mask if matched is None else matched & unit_mask
+        return matched, scores
+
+    def _rank(self, parsed, scorer, candidates, scores, need) -> np.ndarray:
+        """The best `need` candidates: BM25F, then a bonus for the query's words standing
+        close together, computed from positions for the leading candidates only."""
+        if len(candidates) == 0:
+            return candidates
+        candidate_scores = scores[candidates]
+        depth = min(len(candidates), max(need * 2, RERANK_DEPTH))
+        if depth < len(candidates):
+            top = np.argpartition(-candidate_scores, depth - 1)[:depth]
+        else:
+            top = np.arange(len(candidates))
+        leaders, leader_scores = candidates[top], candidate_scores[top]
+        loose = [w for u in parsed.units if not u.quoted for w in u.alternatives[0]]
+        stems = self.builder.stems(tuple(loose))
+        if len(stems) >= 2:
+            leader_scores = leader_scores + proximity_bonus(scorer, leaders, stems) * leader_scores
+        order = np.lexsort((leaders, -leader_scores))
+        return leaders[order][:need]
 
     # Did you mean --------------------------------------------------------------------
 

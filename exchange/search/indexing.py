@@ -46,7 +46,11 @@ def get_index() -> CatalogIndex:
     directory = app.config["SEARCH_INDEX_DIR"]
     indexes: dict[str, CatalogIndex] = app.extensions.setdefault("catalog_indexes", {})
     if directory not in indexes:
-        indexes[directory] = CatalogIndex(directory, app.config.get("SEARCH_WRITE_TIMEOUT", 10.0))
+        indexes[directory] = CatalogIndex(
+            directory,
+            app.config.get("SEARCH_WRITE_TIMEOUT", 10.0),
+            app.config.get("SEARCH_POSTINGS_CACHE_MB", 256) * 1024 * 1024,
+        )
     return indexes[directory]
 
 
@@ -187,14 +191,20 @@ def rebuild_index(procs: int = 1, progress: Callable[[int], None] | None = None)
     index = get_index()
     count = index.rebuild(iter_documents(), total=module_count(), procs=procs, progress=progress)
     db.session.commit()
+    # Changes committed while the new index was built went to the old one: apply those the
+    # new index does not already hold (by digest), and deletions.
     changed = list(
         db.session.scalars(
             select(Module.id).where(Module.updated_at >= started - timedelta(seconds=5))
         )
     )
-    if changed:
-        documents, deleted = _documents_for(changed)
-        index.apply(documents, deleted)
+    indexed = index.indexed_digests()
+    documents, _ = _documents_for(changed) if changed else ([], set())
+    stale = [d for d in documents if indexed.get(int(d["key"])) != int(record_of(d)["digest"])]
+    present = set(db.session.scalars(select(Module.id)))
+    removed = [module_id for module_id in indexed if module_id not in present]
+    if stale or removed:
+        index.apply(stale, removed)
     db.session.execute(delete(SearchOutbox).where(SearchOutbox.created_at <= started))
     db.session.commit()
     return count

@@ -37,6 +37,7 @@ from whoosh.writing import MERGE_SMALL
 
 from exchange.search.documents import LAYOUT_VERSION, RECORD
 from exchange.search.query import stemming_analyzer
+from exchange.search.scoring import PostingCache, SegmentLengths, VectorScorer
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +87,16 @@ class IndexView:
 
 
 class CatalogIndex:
-    def __init__(self, root: str | os.PathLike[str], write_timeout: float = 10.0):
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        write_timeout: float = 10.0,
+        postings_cache_bytes: int = 256 * 1024 * 1024,
+    ):
         self.root = Path(root)
         self.write_timeout = write_timeout
+        self.postings = PostingCache(postings_cache_bytes)
+        self.lengths = SegmentLengths()
         self.schema = make_schema()
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -271,7 +279,18 @@ class CatalogIndex:
             live_segments = {_segment_id(s.reader()) for s, _ in searcher.leaf_searchers()}
             for stale in set(self._segment_records) - live_segments:
                 self._segment_records.pop(stale, None)
+        self.postings.forget_segments(live_segments)
+        self.lengths.forget_segments(live_segments)
         return view
+
+    def scorer(self, searcher) -> VectorScorer:
+        segments = []
+        for subsearcher, offset in searcher.leaf_searchers():
+            reader = subsearcher.reader()
+            if reader.doc_count_all():
+                segment_id = _segment_id(reader) or f"gen-{id(reader)}"
+                segments.append((reader, segment_id, offset, subsearcher))
+        return VectorScorer(searcher, segments, self.postings, self.lengths)
 
     def indexed_digests(self) -> dict[int, int]:
         """{module id: digest} of every live document (for verify)."""
