@@ -321,7 +321,8 @@ def main() -> None:
     )
     from flask_migrate import upgrade
 
-    from exchange.search.engine import SearchEngine, SearchRequest
+    from exchange.search.backend import SearchRequest
+    from exchange.search.engine import SearchEngine
     from exchange.search.indexing import get_index, rebuild_index
     from exchange.search.services import search_catalog
     from seed.loader import load_demo

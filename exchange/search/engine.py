@@ -1,63 +1,32 @@
 """Running a catalog search on the Whoosh index: match, filter, count facets, rank, suggest.
 
-1. Whoosh finds the documents matching the text (unscored: cheap), or all documents when
-   there is no text.
-2. Their records (numpy, see documents.py) are filtered by visibility, status, availability,
-   credit range and the selected facets; each facet is counted over the documents that pass
-   every *other* filter, so counts answer "how many if I also ticked this".
-3. The page is ranked: by Whoosh's BM25F for relevance (the top of the whole match when most
-   of it passes the filters, else scoring only the documents that pass), or by sorting the
-   records for newest, title and credits.
+1. Each unit of the query (a word, a quoted phrase, a synonym group) is matched from the
+   cached posting lists of the text fields (scoring.py), scoring every match with BM25F as
+   vector operations; phrases come from Whoosh's phrase matcher, cached per segment. With
+   no text, every document matches.
+2. The matches' records (numpy, see documents.py) are filtered by visibility, status,
+   availability, credit range and the selected facets; each facet is counted over the
+   documents that pass every *other* filter, so counts answer "how many if I also ticked
+   this".
+3. The page is ranked: by score, the leaders re-ranked by how close the query's words
+   stand (positions from Whoosh), or by sorting the records for newest, title and credits.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 
 import numpy as np
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from exchange.search import documents as docs
+from exchange.search.backend import FACET_DIMENSIONS, SearchOutcome, SearchRequest
 from exchange.search.query import TEXT_FIELDS, ParsedQuery, QueryBuilder, parse
 from exchange.search.scoring import proximity_bonus
 from exchange.search.whoosh_index import CatalogIndex
 
 # How many of the best BM25F matches are re-ranked by word proximity.
 RERANK_DEPTH = 30
-FACET_DIMENSIONS = ("specialty", "profession", "credit_type", "format", "provider")
 # Unstemmed words of these fields are the vocabulary of "Did you mean".
 SPELLING_FIELDS = ("title", "tags")
-
-
-@dataclass
-class SearchRequest:
-    text: str = ""
-    specialty: list[str] = field(default_factory=list)
-    profession: list[str] = field(default_factory=list)
-    credit_type: list[str] = field(default_factory=list)
-    format: list[str] = field(default_factory=list)
-    provider: list[int] = field(default_factory=list)
-    min_credits: Decimal | None = None
-    max_credits: Decimal | None = None
-    available_only: bool = True
-    status: str = "published"
-    staff_org_ids: frozenset[int] = frozenset()
-    sort: str = "relevance"
-    page: int = 1
-    per_page: int = 20
-    today: date = field(default_factory=date.today)
-
-
-@dataclass
-class SearchOutcome:
-    module_ids: list[int]
-    total: int
-    facets: dict[str, dict[object, int]]
-    terms: frozenset[str] = frozenset()
-    suggestion: str | None = None
-    showing_suggestion: bool = False
 
 
 def _bit_mask(codes: list[str], bits: dict[str, int]) -> int:

@@ -41,7 +41,8 @@ LEFTOVER_BATCH = 200
 
 
 def get_index() -> CatalogIndex:
-    """This process's index handle for the configured SEARCH_INDEX_DIR."""
+    """This process's search backend (see backend.SearchBackend): the Whoosh index in the
+    configured SEARCH_INDEX_DIR."""
     app = current_app._get_current_object()
     directory = app.config["SEARCH_INDEX_DIR"]
     indexes: dict[str, CatalogIndex] = app.extensions.setdefault("catalog_indexes", {})

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from whoosh import query as wq
 from whoosh.analysis import StemmingAnalyzer
 
 TERMS_FILE = Path(__file__).parent / "data" / "clinical_terms.txt"
@@ -22,9 +21,6 @@ MAX_UNITS = 12
 # Index fields searched for text, and how much a match in each counts (title over
 # objectives/keywords over summary/description); names of provider, owner and faculty.
 TEXT_FIELDS = ("title", "tags", "body", "people")
-PROXIMITY_FIELDS = ("title", "tags", "body")
-PROXIMITY_SLOP = 4
-PROXIMITY_BOOST = 2.0
 
 _TOKEN = re.compile(r'"([^"]*)"?|([^\s"]+)')
 _WORD = re.compile(r"[\w][\w'.+-]*", re.UNICODE)
@@ -173,43 +169,13 @@ def parse(raw: str, table: SynonymTable | None = None) -> ParsedQuery:
 
 
 class QueryBuilder:
-    """Turns a ParsedQuery into a Whoosh query over the index's text fields."""
+    """Analyzes a ParsedQuery's words the way the index analyzed the documents."""
 
     def __init__(self, analyzer=None):
         self.analyzer = analyzer or stemming_analyzer()
 
     def stems(self, words: tuple[str, ...]) -> list[str]:
         return [token.text for token in self.analyzer(" ".join(words))]
-
-    def _sequence(
-        self, words: tuple[str, ...], fields=TEXT_FIELDS, slop: int = 1, boost: float = 1.0
-    ) -> wq.Query | None:
-        stems = self.stems(words)
-        if not stems:
-            return None  # only stop words
-        if len(stems) == 1:
-            return wq.Or([wq.Term(f, stems[0]) for f in fields], boost=boost)
-        return wq.Or([wq.Phrase(f, stems, slop=slop) for f in fields], boost=boost)
-
-    def build(self, parsed: ParsedQuery) -> wq.Query | None:
-        required: list[wq.Query] = []
-        for unit in parsed.units:
-            options = [q for q in (self._sequence(a) for a in unit.alternatives) if q is not None]
-            if options:
-                required.append(options[0] if len(options) == 1 else wq.Or(options))
-        if not required:
-            return None
-        main = required[0] if len(required) == 1 else wq.And(required)
-        loose = [u.alternatives[0] for u in parsed.units if not u.quoted]
-        loose_words = tuple(w for words in loose for w in words)
-        if len(self.stems(loose_words)) >= 2:
-            # Words close together (in any order within a few positions) rank higher.
-            near = self._sequence(
-                loose_words, PROXIMITY_FIELDS, slop=PROXIMITY_SLOP, boost=PROXIMITY_BOOST
-            )
-            if near is not None:
-                return wq.AndMaybe(main, near)
-        return main
 
     def highlight_terms(self, parsed: ParsedQuery) -> frozenset[str]:
         terms: set[str] = set()

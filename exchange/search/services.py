@@ -20,7 +20,7 @@ from exchange.catalog.models import Module
 from exchange.database import today, transaction
 from exchange.extensions import db
 from exchange.organizations.models import Organization
-from exchange.search.engine import FACET_DIMENSIONS, SearchEngine, SearchRequest
+from exchange.search.backend import FACET_DIMENSIONS, SearchRequest
 from exchange.search.highlight import highlight
 from exchange.search.indexing import ensure_index, rebuild_index
 from exchange.search.models import SearchEvent
@@ -106,11 +106,11 @@ def search_catalog(actor: User | None, params: dict[str, Any], record: bool = Tr
     started = time.perf_counter()
     request = _request(actor, params)
     try:
-        outcome = SearchEngine(ensure_index()).search(request)
+        outcome = ensure_index().search(request)
     except IndexUnavailable:
         log.warning("Search index unavailable mid-search; rebuilding it.")
         rebuild_index()
-        outcome = SearchEngine(ensure_index()).search(request)
+        outcome = ensure_index().search(request)
     if record:  # before loading the rows: its commit would expire them
         _record(actor, params, outcome.total, outcome.suggestion, started)
     modules = _load_in_order(outcome.module_ids)

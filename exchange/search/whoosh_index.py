@@ -292,6 +292,12 @@ class CatalogIndex:
                 segments.append((reader, segment_id, offset, subsearcher))
         return VectorScorer(searcher, segments, self.postings, self.lengths)
 
+    def search(self, request, allow_suggestion: bool = True):
+        """Run a catalog search (see exchange.search.engine)."""
+        from exchange.search.engine import SearchEngine
+
+        return SearchEngine(self).search(request, allow_suggestion=allow_suggestion)
+
     def indexed_digests(self) -> dict[int, int]:
         """{module id: digest} of every live document (for verify)."""
         view = self.view(self.searcher())
