@@ -174,6 +174,8 @@ def catalog_query(actor: User | None, filters: dict[str, Any], on: date | None =
     for field in ("format", "provider_id", "owner_id"):
         if filters.get(field) is not None:
             stmt = stmt.where(getattr(Module, field) == filters[field])
+    if filters.get("other_provider"):  # built by the owner, certified by someone else
+        stmt = stmt.where(Module.provider_id != Module.owner_id)
     sort = filters.get("sort") or "newest"
     if sort == "title":
         stmt = stmt.order_by(func.lower(Module.title), Module.id)

@@ -43,7 +43,9 @@ def home():
     latest = services.list_modules(actor(), {"page": 1, "per_page": 6, "sort": "newest"})
     stats = {
         "modules": latest.total,
-        "providers": len(services.accredited_providers()),
+        "providers": db.session.scalar(
+            select(func.count(Organization.id)).where(Organization.accredited_clause(today()))
+        ),
         "organizations": db.session.scalar(select(func.count(Organization.id))),
     }
     return render_template("catalog/home.html", latest=latest.items, stats=stats)

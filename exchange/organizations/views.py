@@ -52,7 +52,10 @@ def show(slug: str):
     provided = catalog.list_modules(
         actor(), {"provider_id": org.id, "per_page": 10, "sort": "newest"}
     )
-    owned = catalog.list_modules(actor(), {"owner_id": org.id, "per_page": 10, "sort": "newest"})
+    # Built by this organization with another provider of record (joint providership).
+    owned = catalog.list_modules(
+        actor(), {"owner_id": org.id, "other_provider": True, "per_page": 10, "sort": "newest"}
+    )
     user = actor()
     return render_template(
         "organizations/show.html",

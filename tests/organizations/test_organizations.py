@@ -472,3 +472,16 @@ def test_organization_list_and_query_count(client, count_queries):
         page = client.get("/organizations").get_data(as_text=True)
     assert page.count("/organizations/organization-") >= 18
     assert few.count == many.count
+
+
+def test_organization_page_lists_provided_and_jointly_built_modules(client):
+    association = make_org("association", name="Builder Association")
+    provider = make_provider("accme", name="Certifier Institute")
+    joint = make_module(association, provider, status="published", title="Jointly Built Module")
+    own = make_module(provider, status="published", title="Provider's Own Module")
+    association_page = client.get(f"/organizations/{association.slug}").get_data(as_text=True)
+    assert "Modules it built with another provider of record (1)" in association_page
+    assert joint.title in association_page and own.title not in association_page
+    provider_page = client.get(f"/organizations/{provider.slug}").get_data(as_text=True)
+    assert "Modules it is the provider of record for (2)" in provider_page
+    assert "Modules it built with another provider of record" not in provider_page
