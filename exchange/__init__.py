@@ -99,6 +99,8 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Readers (a search index rebuild, a long report) do not block writers.
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
 

@@ -7,6 +7,7 @@ Commit hooks registered by features (search indexing) run around that single com
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -71,7 +72,10 @@ def commit() -> None:
         callback()
     db.session.commit()
     for callback in hooks.after:
-        callback()
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - the change is committed; its follow-up is not it
+            logging.getLogger(__name__).exception("After-commit work failed.")
 
 
 def rollback() -> None:

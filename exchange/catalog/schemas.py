@@ -17,6 +17,8 @@ MAX_OBJECTIVES = 20
 MAX_KEYWORDS = 30
 MAX_FACULTY = 50
 MAX_SUPPORT = 20
+# How deep a search may page (page x per_page).
+MAX_RESULT_DEPTH = 10_000
 
 
 class CreditInputSchema(Schema):
@@ -209,6 +211,11 @@ class CatalogSearchSchema(PageQuerySchema):
         if low is not None and high is not None and low > high:
             raise ValidationError(
                 "The minimum cannot be above the maximum.", field_name="min_credits"
+            )
+        if data.get("page", 1) * data.get("per_page", 20) > MAX_RESULT_DEPTH:
+            raise ValidationError(
+                f"Results go {MAX_RESULT_DEPTH} deep: narrow the search instead.",
+                field_name="page",
             )
 
 

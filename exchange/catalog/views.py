@@ -21,7 +21,7 @@ from exchange.forms import error_fields, load_form
 from exchange.organizations.models import Organization
 from exchange.pagination import page_number
 from exchange.search.services import search_catalog
-from exchange.templating import actor
+from exchange.templating import actor, url_with
 
 bp = Blueprint("catalog", __name__)
 
@@ -62,6 +62,8 @@ def catalog():
     result = load_form(CatalogSearchSchema(), raw)
     params, errors = (result.data, {}) if result.ok else (_fallback_params(raw), result.errors)
     page = search_catalog(actor(), params)
+    if page.total and page.page > page.pages:  # past the end (an old bookmark): the last page
+        return redirect(url_with(page=page.pages))
     return render_template(
         "catalog/list.html",
         page=page,

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from slugify import slugify
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from exchange import permissions
@@ -149,7 +149,11 @@ def set_accreditation(actor: User | None, org: Organization, data: dict[str, Any
         org.accreditation_verified_by_id = None
     after = _accreditation_data(org)
     if after != before:
-        # Whether its modules can award credit now depends on this: refresh their entries.
+        # Whether its modules can award credit now depends on this: touch them (which also
+        # orders this change against concurrent edits of the same rows) and reindex them.
+        db.session.execute(
+            update(Module).where(Module.provider_id == org.id).values(updated_at=utcnow())
+        )
         for module_id in db.session.scalars(select(Module.id).where(Module.provider_id == org.id)):
             search_index.enqueue(module_id)
         audit.record(

@@ -44,6 +44,7 @@ class SearchOutcome:
     terms: frozenset[str] = frozenset()
     suggestion: str | None = None
     showing_suggestion: bool = False
+    original_total: int | None = None  # what the typed query found, when showing_suggestion
 
 
 class SearchBackend(Protocol):

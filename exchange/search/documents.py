@@ -9,6 +9,7 @@ operations over the matched documents instead of a Python loop over every hit.
 from __future__ import annotations
 
 import hashlib
+import time
 import unicodedata
 from datetime import date
 from typing import Any
@@ -18,6 +19,8 @@ import numpy as np
 from exchange import vocab
 from exchange.catalog.models import Module
 
+# 0 is a deleted module's tombstone: kept so a delayed older write cannot bring it back.
+TOMBSTONE = 0
 STATUS_CODES = {"draft": 1, "published": 2, "retired": 3}
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 FORMAT_CODES = {code: index + 1 for index, code in enumerate(vocab.FORMATS)}
@@ -27,11 +30,14 @@ PROFESSION_BITS = {code: index for index, code in enumerate(vocab.PROFESSIONS)}
 CREDIT_BITS = {code: index for index, code in enumerate(vocab.CREDIT_TYPES)}
 TITLE_KEY_BYTES = 32
 
-assert len(SPECIALTY_BITS) <= 64 and len(CREDIT_BITS) <= 16 and len(PROFESSION_BITS) <= 8
+if len(SPECIALTY_BITS) > 64 or len(CREDIT_BITS) > 16 or len(PROFESSION_BITS) > 8:
+    raise RuntimeError("A vocabulary outgrew its bit mask in the search record.")
 
 RECORD = np.dtype(
     [
         ("mid", "<i8"),
+        # When the document was built (ns): a write never replaces a newer one.
+        ("seq", "<i8"),
         ("digest", "<u8"),
         ("specialties", "<u8"),
         ("provider", "<i4"),
@@ -50,7 +56,7 @@ RECORD = np.dtype(
 )
 
 # Bump when the index's fields or analyzers change (whoosh_index.make_schema).
-TEXT_SCHEMA_REVISION = 2
+TEXT_SCHEMA_REVISION = 3
 
 # Changing any vocabulary order changes what the bits mean: the index must be rebuilt.
 LAYOUT_VERSION = hashlib.sha256(
@@ -90,7 +96,9 @@ def _accredited_until(module: Module) -> int:
 
 def module_text(module: Module) -> dict[str, str]:
     """The searchable text, by index field."""
-    people = [person.get("name", "") for person in module.faculty or []]
+    # Names without the degrees after them: "MS" should find multiple sclerosis, not a
+    # pharmacist's master's degree.
+    people = [person.get("name", "").split(",")[0] for person in module.faculty or []]
     names = [module.provider.name if module.provider else "", module.owner.name, *people]
     return {
         "title": module.title,
@@ -140,15 +148,35 @@ def _digest(text: dict[str, str], record: np.ndarray) -> int:
         hasher.update(text[field].encode())
     without_digest = record.copy()
     without_digest["digest"] = 0
+    without_digest["seq"] = 0
     hasher.update(without_digest.tobytes())
     return int.from_bytes(hasher.digest(), "little")
 
 
-def module_document(module: Module) -> dict[str, Any]:
-    """The index document for a module (built while its session is open)."""
+def new_seq() -> int:
+    return time.time_ns()
+
+
+def module_document(module: Module, seq: int) -> dict[str, Any]:
+    """The index document for a module (built while its session is open), as of `seq`."""
     text = module_text(module)
     record = module_record(module, text)
+    record["seq"] = seq
     return {"key": str(module.id), **text, "record": record.tobytes()}
+
+
+def tombstone_document(module_id: int, seq: int) -> dict[str, Any]:
+    """What stands in the index for a deleted module: no text, matched by no search."""
+    record = np.zeros((), dtype=RECORD)
+    record["mid"], record["seq"], record["status"] = module_id, seq, TOMBSTONE
+    return {
+        "key": str(module_id),
+        "title": "",
+        "tags": "",
+        "body": "",
+        "people": "",
+        "record": record.tobytes(),
+    }
 
 
 def record_of(document: dict[str, Any]) -> np.ndarray:

@@ -24,7 +24,7 @@ from exchange.search.scoring import proximity_bonus
 from exchange.search.whoosh_index import CatalogIndex
 
 # How many of the best BM25F matches are re-ranked by word proximity.
-RERANK_DEPTH = 30
+RERANK_DEPTH = 50
 # Unstemmed words of these fields are the vocabulary of "Did you mean".
 SPELLING_FIELDS = ("title", "tags")
 
@@ -54,27 +54,27 @@ class SearchEngine:
         parsed = parse(request.text)
         searcher = self.index.searcher()
         view = self.index.view(searcher)
-        scores = None
-        if parsed.is_empty:
+        scores, unmatched = None, []
+        matched = None
+        if not parsed.is_empty:
+            scorer = self.index.scorer(searcher)
+            matched, scores, unmatched = self._match(parsed, scorer, len(view.live))
+        if matched is None:  # no text, or only common words: browse everything
+            scores = None
             docnums = np.flatnonzero(view.live)
         else:
-            scorer = self.index.scorer(searcher)
-            matched, scores = self._match(parsed, searcher, scorer, len(view.live))
-            docnums = (
-                np.flatnonzero(matched & view.live)
-                if matched is not None
-                else np.zeros(0, np.int64)
-            )
+            docnums = np.flatnonzero(matched & view.live)
         records = view.records[docnums]
-        base = view.live[docnums] & self._base_mask(records, request)
-        selected = self._facet_masks(records, request)
+        credit_ok = self._credit_matrix(records, request)
+        base = view.live[docnums] & self._base_mask(records, request, credit_ok)
+        selected = self._facet_masks(records, request, credit_ok)
         facets = {}
         for dimension in FACET_DIMENSIONS:
             mask = base.copy()
             for other, other_mask in selected.items():
                 if other != dimension:
                     mask &= other_mask
-            facets[dimension] = self._count(dimension, records[mask])
+            facets[dimension] = self._count(dimension, records, mask, credit_ok)
         final = base
         for mask in selected.values():
             final = final & mask
@@ -92,20 +92,33 @@ class SearchEngine:
             facets=facets,
             terms=self.builder.highlight_terms(parsed),
         )
-        if allow_suggestion and not parsed.is_empty:
-            suggestion = self.suggest(searcher, parsed)
+        if allow_suggestion and unmatched:
+            suggestion = self.suggest(searcher, parsed, unmatched)
             if suggestion:
                 retry = self.search(_with_text(request, suggestion), allow_suggestion=False)
                 if retry.total:  # never suggest a query that finds nothing either
                     outcome.suggestion = suggestion
                     if total == 0:
                         retry.suggestion, retry.showing_suggestion = suggestion, True
+                        retry.original_total = total
                         return retry
         return outcome
 
     # Filters and facets --------------------------------------------------------------
 
-    def _base_mask(self, records: np.ndarray, request: SearchRequest) -> np.ndarray:
+    def _credit_matrix(self, records: np.ndarray, request: SearchRequest) -> np.ndarray:
+        """Per document and credit type: designated, and within the credit range if any."""
+        amounts = records["credits"].astype(np.int64)
+        designated = amounts > 0
+        if request.min_credits is None and request.max_credits is None:
+            return designated
+        low = int((request.min_credits or 0) * 100)
+        high = int(request.max_credits * 100) if request.max_credits is not None else 1 << 30
+        return designated & (amounts >= low) & (amounts <= high)
+
+    def _base_mask(
+        self, records: np.ndarray, request: SearchRequest, credit_ok: np.ndarray
+    ) -> np.ndarray:
         status = records["status"]
         visible = status != docs.STATUS_CODES["draft"]
         if request.staff_org_ids:
@@ -118,21 +131,14 @@ class SearchEngine:
             mask &= (records["release"] > 0) & (records["release"] <= today)
             mask &= records["termination"] >= today
             mask &= records["provider_until"] >= today  # credit needs current accreditation
-        if request.min_credits is not None or request.max_credits is not None:
-            low = int((request.min_credits or 0) * 100)
-            high = int(request.max_credits * 100) if request.max_credits is not None else 1 << 30
-            if request.credit_type:
-                in_range = np.zeros(len(records), dtype=bool)
-                for code in request.credit_type:
-                    amounts = records["credits"][:, docs.CREDIT_BITS[code]].astype(np.int64)
-                    in_range |= (amounts > 0) & (amounts >= low) & (amounts <= high)
-                mask &= in_range
-            else:
-                amounts = records["max_credit"]
-                mask &= (amounts > 0) & (amounts >= low) & (amounts <= high)
+        ranged = request.min_credits is not None or request.max_credits is not None
+        if ranged and not request.credit_type:  # any designation within the range
+            mask &= credit_ok.any(axis=1)
         return mask
 
-    def _facet_masks(self, records: np.ndarray, request: SearchRequest) -> dict[str, np.ndarray]:
+    def _facet_masks(
+        self, records: np.ndarray, request: SearchRequest, credit_ok: np.ndarray
+    ) -> dict[str, np.ndarray]:
         masks: dict[str, np.ndarray] = {}
         if request.specialty:
             bits = np.uint64(_bit_mask(request.specialty, docs.SPECIALTY_BITS))
@@ -140,9 +146,9 @@ class SearchEngine:
         if request.profession:
             bits = np.uint8(_bit_mask(request.profession, docs.PROFESSION_BITS))
             masks["profession"] = (records["professions"] & bits) != 0
-        if request.credit_type:
-            bits = np.uint16(_bit_mask(request.credit_type, docs.CREDIT_BITS))
-            masks["credit_type"] = (records["credit_types"] & bits) != 0
+        if request.credit_type:  # one of these types, within the credit range if any
+            columns = [docs.CREDIT_BITS[c] for c in request.credit_type if c in docs.CREDIT_BITS]
+            masks["credit_type"] = credit_ok[:, columns].any(axis=1)
         if request.format:
             codes = [docs.FORMAT_CODES[f] for f in request.format if f in docs.FORMAT_CODES]
             masks["format"] = np.isin(records["format"], codes)
@@ -150,24 +156,27 @@ class SearchEngine:
             masks["provider"] = np.isin(records["provider"], request.provider)
         return masks
 
-    def _count(self, dimension: str, records: np.ndarray) -> dict[object, int]:
+    def _count(
+        self, dimension: str, records: np.ndarray, mask: np.ndarray, credit_ok: np.ndarray
+    ) -> dict[object, int]:
+        """Documents per value of one facet, among those under `mask` (one column read)."""
         if dimension == "specialty":
-            counts = _bit_counts(records["specialties"], 8)
+            counts = _bit_counts(records["specialties"][mask], 8)
             return {
                 code: int(counts[bit]) for code, bit in docs.SPECIALTY_BITS.items() if counts[bit]
             }
         if dimension == "profession":
-            counts = _bit_counts(records["professions"], 1)
+            counts = _bit_counts(records["professions"][mask], 1)
             return {
                 code: int(counts[bit]) for code, bit in docs.PROFESSION_BITS.items() if counts[bit]
             }
-        if dimension == "credit_type":
-            counts = _bit_counts(records["credit_types"], 2)
+        if dimension == "credit_type":  # designated (within the credit range, if any)
+            counts = credit_ok[mask].sum(axis=0)
             return {code: int(counts[bit]) for code, bit in docs.CREDIT_BITS.items() if counts[bit]}
         if dimension == "format":
-            counts = np.bincount(records["format"], minlength=len(docs.FORMAT_CODES) + 1)
+            counts = np.bincount(records["format"][mask], minlength=len(docs.FORMAT_CODES) + 1)
             return {docs.FORMAT_NAMES[i]: int(counts[i]) for i in docs.FORMAT_NAMES if counts[i]}
-        values, counts = np.unique(records["provider"], return_counts=True)
+        values, counts = np.unique(records["provider"][mask], return_counts=True)
         return {int(v): int(c) for v, c in zip(values, counts, strict=True) if v}
 
     # Ordering ------------------------------------------------------------------------
@@ -182,10 +191,11 @@ class SearchEngine:
             order = np.lexsort((-mids, -records["release"].astype(np.int64)))
         return docnums[order]
 
-    def _match(self, parsed: ParsedQuery, searcher, scorer, size: int):
-        """Documents matching every unit of the query, and their BM25F scores."""
+    def _match(self, parsed: ParsedQuery, scorer, size: int):
+        """Documents matching every unit of the query, their BM25F scores, and the units that
+        matched nothing at all (candidates for a spelling suggestion)."""
         scores = np.zeros(size, dtype=np.float32)
-        matched = None
+        matched, unmatched = None, []
         for unit in parsed.units:
             unit_mask = np.zeros(size, dtype=bool)
             searched = False
@@ -210,34 +220,48 @@ class SearchEngine:
                             scores[found[keep]] += found_scores[keep]
             if searched:
                 matched = unit_mask if matched is None else matched & unit_mask
-        return matched, scores
+                if not unit_mask.any():
+                    unmatched.append(unit)
+        return matched, scores, unmatched
 
     def _rank(self, parsed, scorer, candidates, scores, need) -> np.ndarray:
-        """The best `need` candidates: BM25F, then a bonus for the query's words standing
-        close together, computed from positions for the leading candidates only."""
+        """The best `need` candidates by BM25F; the first RERANK_DEPTH of them (the same for
+        every page, so pages never overlap) re-ranked by how close the query's words stand,
+        computed from positions."""
         if len(candidates) == 0:
             return candidates
         candidate_scores = scores[candidates]
-        depth = min(len(candidates), max(need * 2, RERANK_DEPTH))
-        if depth < len(candidates):
-            top = np.argpartition(-candidate_scores, depth - 1)[:depth]
-        else:
-            top = np.arange(len(candidates))
-        leaders, leader_scores = candidates[top], candidate_scores[top]
+        keep = min(len(candidates), max(need, RERANK_DEPTH))
+        if keep < len(candidates):
+            top = np.argpartition(-candidate_scores, keep - 1)[:keep]
+            candidates, candidate_scores = candidates[top], candidate_scores[top]
+        order = np.lexsort((candidates, -candidate_scores))
+        candidates, candidate_scores = candidates[order], candidate_scores[order]
         loose = [w for u in parsed.units if not u.quoted for w in u.alternatives[0]]
         stems = self.builder.stems(tuple(loose))
-        if len(stems) >= 2:
-            leader_scores = leader_scores + proximity_bonus(scorer, leaders, stems) * leader_scores
-        order = np.lexsort((leaders, -leader_scores))
-        return leaders[order][:need]
+        depth = min(RERANK_DEPTH, len(candidates))
+        if len(stems) >= 2 and depth:
+            leaders = candidates[:depth]
+            boosted = candidate_scores[:depth] * (1 + proximity_bonus(scorer, leaders, stems))
+            candidates[:depth] = leaders[np.lexsort((leaders, -boosted))]
+        return candidates[:need]
 
     # Did you mean --------------------------------------------------------------------
 
-    def suggest(self, searcher, parsed: ParsedQuery) -> str | None:
-        """The query with unknown words replaced by the closest real catalog words."""
+    def suggest(self, searcher, parsed: ParsedQuery, unmatched) -> str | None:
+        """The query with the words that matched nothing replaced by the closest real
+        catalog words. Curated terms and abbreviations (any capital letter past the first)
+        are never "corrected"; short words only by one edit."""
         reader = searcher.reader()
         replacements: dict[str, str] = {}
-        for word in parsed.words():
+        candidates = [
+            u.alternatives[0][0]
+            for u in unmatched
+            if not u.quoted and not u.synonym and len(u.alternatives[0]) == 1
+        ]
+        for word in candidates:
+            if any(c.isupper() for c in word[1:]):
+                continue
             stems = self.builder.stems((word,))
             if not stems or any((f, stems[0]) in reader for f in TEXT_FIELDS):
                 continue  # a stop word, or a word the catalog has
@@ -245,9 +269,10 @@ class SearchEngine:
             if len(lowered) < 4 or not lowered.isalpha():
                 continue
             best: tuple[int, int, str] | None = None
+            distance = 1 if len(lowered) <= 5 else 2
             for fieldname in SPELLING_FIELDS:
                 spelling = self.index.schema[fieldname].spelling_fieldname(fieldname)
-                for candidate in reader.terms_within(spelling, lowered, 2, prefix=1):
+                for candidate in reader.terms_within(spelling, lowered, distance, prefix=1):
                     rank = (
                         damerau_levenshtein(lowered, candidate),
                         -reader.doc_frequency(spelling, candidate),

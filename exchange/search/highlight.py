@@ -6,13 +6,11 @@ re-analyzed with the index's stemming analyzer, so "vaccinations" marks "vaccine
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from markupsafe import Markup, escape
 from whoosh.highlight import ContextFragmenter, Formatter, WholeFragmenter, get_text
 from whoosh.highlight import highlight as whoosh_highlight
 
-from exchange.search.query import stemming_analyzer
+from exchange.search.query import thread_analyzer
 
 SNIPPET_CHARS = 160
 
@@ -33,11 +31,6 @@ class MarkFormatter(Formatter):
         return f"{before}{body}{after}"
 
 
-@lru_cache(maxsize=1)
-def _analyzer():
-    return stemming_analyzer()
-
-
 def highlight(text: str, terms: frozenset[str], whole: bool = False) -> Markup | None:
     """The text (or its best fragments) with matched terms marked; None if none matched."""
     if not text or not terms:
@@ -46,7 +39,7 @@ def highlight(text: str, terms: frozenset[str], whole: bool = False) -> Markup |
         WholeFragmenter() if whole else ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
     )
     marked = whoosh_highlight(
-        text, terms, _analyzer(), fragmenter, MarkFormatter(), top=2 if not whole else 1
+        text, terms, thread_analyzer(), fragmenter, MarkFormatter(), top=2 if not whole else 1
     )
     if not marked or "<mark>" not in marked:
         return None

@@ -15,20 +15,25 @@ A rollback drops the queue with everything else: nothing is indexed.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from exchange.catalog.models import Module
 from exchange.database import hooks, utcnow
 from exchange.extensions import db
-from exchange.search.documents import module_document, record_of
+from exchange.search.documents import (
+    TOMBSTONE,
+    module_document,
+    new_seq,
+    record_of,
+    tombstone_document,
+)
 from exchange.search.models import SearchOutbox
 from exchange.search.whoosh_index import CatalogIndex, IndexUnavailable
 
@@ -81,29 +86,38 @@ def _load_modules(module_ids, session=None) -> list[Module]:
     )
 
 
-def _documents_for(module_ids) -> tuple[list[dict[str, Any]], set[int]]:
-    modules = _load_modules(module_ids)
+def _documents_for(module_ids, session=None) -> list[dict[str, Any]]:
+    """Documents for these modules as the session sees them now, and tombstones for the
+    ones that no longer exist."""
+    seq = new_seq()
+    modules = _load_modules(module_ids, session)
     found = {m.id for m in modules}
-    return [module_document(m) for m in modules], set(module_ids) - found
+    return [module_document(m, seq) for m in modules] + [
+        tombstone_document(module_id, seq) for module_id in sorted(set(module_ids) - found)
+    ]
 
 
 def before_commit() -> None:
     pending = db.session.info.pop(PENDING, None)
     if not pending:
         return
-    documents, deleted = _documents_for(pending)
+    try:
+        documents = _documents_for(pending)
+    except Exception:  # noqa: BLE001 - never lose the user's change over its index entry
+        log.exception("Could not build search documents for %s; left in the outbox.", pending)
+        return
     outbox_ids = list(
         db.session.scalars(select(SearchOutbox.id).where(SearchOutbox.module_id.in_(pending)))
     )
-    db.session.info[PREPARED] = (documents, deleted, outbox_ids)
+    db.session.info[PREPARED] = (documents, outbox_ids)
 
 
 def after_commit() -> None:
     prepared = db.session.info.pop(PREPARED, None)
     if prepared is None:
         return
-    documents, deleted, outbox_ids = prepared
-    if _write(documents, deleted):
+    documents, outbox_ids = prepared
+    if _write(documents):
         _forget(outbox_ids)
         drain_outbox(older_than=LEFTOVER_AGE, limit=LEFTOVER_BATCH)
 
@@ -113,12 +127,12 @@ def on_rollback() -> None:
     db.session.info.pop(PREPARED, None)
 
 
-def _write(documents: list[dict[str, Any]], deleted: set[int]) -> bool:
+def _write(documents: list[dict[str, Any]]) -> bool:
     try:
         index = get_index()
         if not index.exists():
             return False  # the next search (or `flask search reindex`) builds it whole
-        index.apply(documents, deleted)
+        index.apply(documents)
         return True
     except IndexUnavailable as error:
         log.warning("Search index not updated (%s); the next search rebuilds it.", error)
@@ -126,7 +140,7 @@ def _write(documents: list[dict[str, Any]], deleted: set[int]) -> bool:
     except Exception:  # noqa: BLE001 - the request has committed; repair comes later
         log.exception(
             "Search index update failed for modules %s; left in the outbox for repair.",
-            sorted([int(d["key"]) for d in documents] + list(deleted)),
+            sorted(int(d["key"]) for d in documents),
         )
         return False
 
@@ -149,9 +163,9 @@ def drain_outbox(older_than: timedelta | None = None, limit: int | None = None) 
     if not rows:
         return 0
     module_ids = {module_id for _, module_id in rows}
-    documents, deleted = _documents_for(module_ids)
+    documents = _documents_for(module_ids)
     db.session.commit()  # end the read transaction before waiting on the index lock
-    if not _write(documents, deleted):
+    if not _write(documents):
         return 0
     _forget([row_id for row_id, _ in rows])
     return len(module_ids)
@@ -174,41 +188,58 @@ def iter_documents(batch: int = 500) -> Iterator[dict[str, Any]]:
     try:
         ids = list(reader.scalars(select(Module.id).order_by(Module.id)))
         for start in range(0, len(ids), batch):
-            for module in _load_modules(ids[start : start + batch], reader):
-                yield module_document(module)
+            yield from _documents_for(ids[start : start + batch], reader)
             reader.expunge_all()
     finally:
         reader.close()
 
 
 def module_count() -> int:
-    return len(db.session.scalars(select(Module.id)).all())
+    return db.session.scalar(select(func.count(Module.id))) or 0
 
 
-def rebuild_index(procs: int = 1, progress: Callable[[int], None] | None = None) -> int:
+def rebuild_index(
+    procs: int = 1, progress: Callable[[int], None] | None = None, only_if_missing: bool = False
+) -> int:
     """Build a new index from the database and swap it in; then catch up with changes
-    committed while it was being built."""
-    started = utcnow()
+    committed while it was being built. One rebuild at a time (a file lock): with
+    `only_if_missing`, a process that waited finds the index another one built."""
     index = get_index()
-    count = index.rebuild(iter_documents(), total=module_count(), procs=procs, progress=progress)
-    db.session.commit()
-    # Changes committed while the new index was built went to the old one: apply those the
-    # new index does not already hold (by digest), and deletions.
-    changed = list(
-        db.session.scalars(
-            select(Module.id).where(Module.updated_at >= started - timedelta(seconds=5))
+    with index.rebuild_lock():
+        if only_if_missing and index.exists():
+            return 0
+        started = utcnow()
+        count = index.rebuild(
+            iter_documents(), total=module_count(), procs=procs, progress=progress
         )
-    )
-    indexed = index.indexed_digests()
-    documents, _ = _documents_for(changed) if changed else ([], set())
-    stale = [d for d in documents if indexed.get(int(d["key"])) != int(record_of(d)["digest"])]
-    present = set(db.session.scalars(select(Module.id)))
-    removed = [module_id for module_id in indexed if module_id not in present]
-    if stale or removed:
-        index.apply(stale, removed)
-    db.session.execute(delete(SearchOutbox).where(SearchOutbox.created_at <= started))
-    db.session.commit()
-    return count
+        db.session.commit()
+        # Changes committed while the new index was built went to the old one. Every change
+        # touches its module's updated_at (accreditation changes touch the provider's
+        # modules); apply those the new index does not hold yet, then deletions.
+        changed = set(
+            db.session.scalars(
+                select(Module.id).where(Module.updated_at >= started - timedelta(seconds=5))
+            )
+        )
+        changed |= set(
+            db.session.scalars(
+                select(SearchOutbox.module_id).where(SearchOutbox.created_at >= started)
+            )
+        )
+        indexed = index.indexed_digests()
+        present = set(db.session.scalars(select(Module.id)))
+        changed |= {module_id for module_id in indexed if module_id not in present}
+        if changed:
+            documents = _documents_for(changed)
+            index.apply(
+                d
+                for d in documents
+                if indexed.get(int(d["key"])) != int(record_of(d)["digest"])
+                or record_of(d)["status"] == TOMBSTONE
+            )
+        db.session.execute(delete(SearchOutbox).where(SearchOutbox.created_at <= started))
+        db.session.commit()
+        return count
 
 
 def ensure_index() -> CatalogIndex:
@@ -218,7 +249,7 @@ def ensure_index() -> CatalogIndex:
         index.searcher()
     except IndexUnavailable as error:
         log.warning("Rebuilding the search index: %s", error)
-        rebuild_index()
+        rebuild_index(only_if_missing=True)
     return index
 
 
@@ -251,23 +282,10 @@ def verify_index(repair: bool = False) -> Divergence:
             result.stale.append(module_id)
     result.extra = sorted(set(indexed) - seen)
     if repair and (not result.clean or result.pending):
-        to_apply = result.missing + result.stale
         documents = []
+        to_apply = result.missing + result.stale + result.extra
         for start in range(0, len(to_apply), 500):
-            docs_batch, _ = _documents_for(to_apply[start : start + 500])
-            documents.extend(docs_batch)
-        index.apply(documents, result.extra)
+            documents.extend(_documents_for(to_apply[start : start + 500]))
+        index.apply(documents)
         _forget(outbox_ids)
     return result
-
-
-def wait_until_searchable(module_id: int, timeout: float = 5.0) -> float:
-    """Seconds until a module appears in a fresh searcher (for the benchmark)."""
-    start = time.perf_counter()
-    index = get_index()
-    while time.perf_counter() - start < timeout:
-        view = index.view(index.searcher())
-        if (view.records["mid"][view.live] == module_id).any():
-            return time.perf_counter() - start
-        time.sleep(0.01)
-    return float("inf")

@@ -1,4 +1,5 @@
-"""From what a person types to a Whoosh query: words, "quoted phrases", clinical synonyms.
+"""From what a person types to query units: words, "quoted phrases", clinical synonyms,
+analyzed the way the index analyzed the documents.
 
 The parser never raises: anything that is not a quoted phrase is a word, punctuation is
 dropped, and an empty result means "no text query". Synonym groups (data/clinical_terms.txt)
@@ -8,26 +9,46 @@ are applied here, at query time, so the list can grow without reindexing.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from whoosh.analysis import StemmingAnalyzer
+from whoosh.lang.porter import stem as porter_stem
 
 TERMS_FILE = Path(__file__).parent / "data" / "clinical_terms.txt"
 MAX_QUERY_LENGTH = 200
 MAX_UNITS = 12
 
-# Index fields searched for text, and how much a match in each counts (title over
-# objectives/keywords over summary/description); names of provider, owner and faculty.
+# Index fields searched for text: title, objectives + keywords, summary + description, and
+# the names of provider, owner and faculty (their weights: whoosh_index.FIELD_BOOSTS).
 TEXT_FIELDS = ("title", "tags", "body", "people")
 
 _TOKEN = re.compile(r'"([^"]*)"?|([^\s"]+)')
 _WORD = re.compile(r"[\w][\w'.+-]*", re.UNICODE)
 
 
+def stem_longer_words(word: str) -> str:
+    """Porter stems, but not for words of three letters or fewer: "RAS" stays "ras" rather
+    than becoming "ra" (rheumatoid arthritis)."""
+    return word if len(word) <= 3 else porter_stem(word)
+
+
 def stemming_analyzer():
-    return StemmingAnalyzer(minsize=1, cachesize=50_000)
+    """The analyzer of the index's text fields (picklable: the multiprocessing writer)."""
+    return StemmingAnalyzer(minsize=1, stemfn=stem_longer_words, cachesize=50_000)
+
+
+_thread = threading.local()
+
+
+def thread_analyzer():
+    """This thread's analyzer: Whoosh's stem cache is not safe to share between threads."""
+    analyzer = getattr(_thread, "analyzer", None)
+    if analyzer is None:
+        analyzer = _thread.analyzer = stemming_analyzer()
+    return analyzer
 
 
 @dataclass(frozen=True)
@@ -46,18 +67,11 @@ class Unit:
 
 @dataclass
 class ParsedQuery:
-    raw: str
     units: list[Unit] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
         return not self.units
-
-    def words(self) -> list[str]:
-        """The plain (unquoted, non-synonym) words, for spelling suggestions."""
-        return [
-            u.alternatives[0][0] for u in self.units if not u.quoted and len(u.alternatives[0]) == 1
-        ]
 
 
 class SynonymTable:
@@ -128,7 +142,7 @@ def parse(raw: str, table: SynonymTable | None = None) -> ParsedQuery:
     """Split a query into words, quoted phrases and synonym groups. Never raises."""
     table = table or synonyms()
     raw = (raw or "")[:MAX_QUERY_LENGTH]
-    parsed = ParsedQuery(raw=raw)
+    parsed = ParsedQuery()
     pending: list[str] = []
 
     def flush_words() -> None:
@@ -172,7 +186,7 @@ class QueryBuilder:
     """Analyzes a ParsedQuery's words the way the index analyzed the documents."""
 
     def __init__(self, analyzer=None):
-        self.analyzer = analyzer or stemming_analyzer()
+        self.analyzer = analyzer or thread_analyzer()
 
     def stems(self, words: tuple[str, ...]) -> list[str]:
         return [token.text for token in self.analyzer(" ".join(words))]

@@ -54,6 +54,8 @@ class PostingCache:
         entry = read()
         size = entry[0].nbytes + entry[1].nbytes
         with self._lock:
+            if key in self._entries:  # another thread read it meanwhile
+                return self._entries[key]
             self._entries[key] = entry
             self._bytes += size
             while self._bytes > self.max_bytes and len(self._entries) > 1:
@@ -217,16 +219,19 @@ def proximity_bonus(scorer: VectorScorer, docnums: np.ndarray, stems: list[str])
     bonus = np.zeros(len(docnums), dtype=np.float32)
     order = np.argsort(docnums)
     limit = len(stems) - 1 + PROXIMITY_SLOP
-    for field, weight in PROXIMITY_WEIGHTS.items():
-        for reader, _segment_id, offset, _ in scorer.segments:
-            count = reader.doc_count_all()
+    for reader, _segment_id, offset, _ in scorer.segments:
+        count = reader.doc_count_all()
+        here = order[(docnums[order] >= offset) & (docnums[order] < offset + count)]
+        if len(here) == 0:
+            continue
+        for field, weight in PROXIMITY_WEIGHTS.items():
             if any((field, stem) not in reader for stem in stems):
                 continue
+            # The raw matchers skip Whoosh's deleted-document filter: the caller's documents
+            # are live ones already.
             matchers = [_leaf(reader.postings(field, stem)) for stem in stems]
-            for index in order:
+            for index in here:
                 local = int(docnums[index]) - offset
-                if local < 0 or local >= count:
-                    continue
                 positions = []
                 for matcher in matchers:
                     if not matcher.is_active():

@@ -35,13 +35,6 @@ FACET_LABELS = {
     "format": vocab.FORMATS,
 }
 # Which request parameter selects each facet.
-FACET_PARAMS = {
-    "specialty": "specialty",
-    "profession": "profession",
-    "credit_type": "credit_type",
-    "format": "format",
-    "provider": "provider_id",
-}
 HIGHLIGHT_FIELDS = ("title", "summary", "description", "faculty")
 
 
@@ -112,8 +105,9 @@ def search_catalog(actor: User | None, params: dict[str, Any], record: bool = Tr
         rebuild_index()
         outcome = ensure_index().search(request)
     if record:  # before loading the rows: its commit would expire them
-        _record(actor, params, outcome.total, outcome.suggestion, started)
-    modules = _load_in_order(outcome.module_ids)
+        found = outcome.original_total if outcome.showing_suggestion else outcome.total
+        _record(actor, params, found or 0, outcome.suggestion, started)
+    modules = _load_in_order(outcome.module_ids, actor, request)
     page = CatalogPage(
         items=modules,
         total=outcome.total,
@@ -154,14 +148,23 @@ def _request(actor: User | None, params: dict[str, Any]) -> SearchRequest:
     )
 
 
-def _load_in_order(module_ids: list[int]) -> list[Module]:
-    """The page's rows from SQL in one query (plus eager loads), in rank order."""
+def _load_in_order(
+    module_ids: list[int], actor: User | None, request: SearchRequest
+) -> list[Module]:
+    """The page's rows from SQL in one query (plus eager loads), in rank order. The rules
+    the index applied are checked again against the database, the truth: a stale entry
+    (an index write that is late or failed) never shows what the detail page refuses."""
     if not module_ids:
         return []
+    stmt = select(Module).where(
+        Module.id.in_(module_ids),
+        permissions.visible_modules_clause(actor),
+        Module.status == request.status,
+    )
+    if request.status == "published" and request.available_only:
+        stmt = stmt.where(Module.available_clause(request.today))
     rows = db.session.scalars(
-        select(Module)
-        .where(Module.id.in_(module_ids))
-        .options(
+        stmt.options(
             joinedload(Module.provider),
             joinedload(Module.owner),
             selectinload(Module.credits),
@@ -170,7 +173,9 @@ def _load_in_order(module_ids: list[int]) -> list[Module]:
         )
     ).all()
     by_id = {m.id: m for m in rows}
-    # A module deleted since the index was read is simply skipped.
+    missing = [i for i in module_ids if i not in by_id]
+    if missing:
+        log.warning("Search index out of step for modules %s; run `flask search verify`.", missing)
     return [by_id[i] for i in module_ids if i in by_id]
 
 

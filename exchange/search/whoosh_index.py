@@ -5,13 +5,15 @@ new folder and swaps CURRENT atomically, so searches never see a half-built inde
 
 Writers wait on Whoosh's lock up to SEARCH_WRITE_TIMEOUT seconds and commit without
 merging segments (merging is `flask search merge`, off the request path). Each thread keeps
-its own searcher and refreshes it per search, so new commits are seen without a restart.
+its own searcher and replaces it when the index has a newer commit, so new commits are seen
+without a restart.
 Per segment, the documents' binary records (see documents.py) are read once into a numpy
 array and cached by segment id.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -21,6 +23,7 @@ import string
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +38,7 @@ from whoosh.fields import COLUMN, ID, TEXT, Schema
 from whoosh.filedb import compound, filestore
 from whoosh.writing import MERGE_SMALL
 
-from exchange.search.documents import LAYOUT_VERSION, RECORD
+from exchange.search.documents import LAYOUT_VERSION, RECORD, TOMBSTONE
 from exchange.search.query import stemming_analyzer
 from exchange.search.scoring import PostingCache, SegmentLengths, VectorScorer
 
@@ -51,8 +54,12 @@ def _unpredictable_name(size: int = 28) -> str:
 # segment names for one index folder: the second writer fails or corrupts the first's
 # segment. Names from `secrets` cannot collide that way.
 for _module in (whoosh_util, codec_base, filestore, compound, writing, multiproc):
+    if not hasattr(_module, "random_name"):
+        raise RuntimeError(f"{_module.__name__} no longer names files with random_name.")
     _module.random_name = _unpredictable_name
 
+AUTO_MERGE_SEGMENTS = 16
+OLD_FOLDER_GRACE_SECONDS = 600
 FIELD_BOOSTS = {"title": 6.0, "tags": 2.5, "body": 1.0, "people": 1.5}
 
 
@@ -80,10 +87,6 @@ class IndexView:
 
     records: np.ndarray  # RECORD per document
     live: np.ndarray  # False for deleted documents
-
-    @property
-    def doc_count(self) -> int:
-        return int(self.live.sum())
 
 
 class CatalogIndex:
@@ -149,24 +152,46 @@ class CatalogIndex:
 
     # Writing --------------------------------------------------------------------------
 
-    def apply(self, documents: Iterable[dict[str, Any]], deleted_ids: Iterable[int] = ()) -> int:
-        """Add or replace `documents` and delete `deleted_ids`, in one index commit.
-        Raises whoosh's LockError when the lock is not free within the timeout."""
+    def apply(self, documents: Iterable[dict[str, Any]]) -> int:
+        """Add or replace `documents` (tombstones for deleted modules) in one index commit,
+        skipping any older than what the index already holds for that module: writers that
+        waited on the lock may arrive out of order. Raises whoosh's LockError when the lock
+        is not free within the timeout. Returns how many were written."""
+        documents = list(documents)
         ix = self._open()
         writer = ix.writer(timeout=self.write_timeout)
-        count = 0
         try:
-            for module_id in deleted_ids:
-                writer.delete_by_term("key", str(module_id))
-                count += 1
+            newest = self._indexed_seqs(ix, [int(d["key"]) for d in documents])
+            count = 0
             for document in documents:
+                record = np.frombuffer(document["record"], dtype=RECORD)[0]
+                if int(record["seq"]) < newest.get(int(record["mid"]), -1):
+                    continue
                 writer.update_document(**document)
                 count += 1
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(merge=False)
+        if not count:
+            writer.cancel()
+            return 0
+        # Segments are merged off the request path (`flask search merge`); only when many
+        # small ones piled up (no cron yet) does a writer fold them, which stays cheap.
+        many = (
+            len(ix.reader().leaf_readers()) >= AUTO_MERGE_SEGMENTS if not ix.is_empty() else False
+        )
+        writer.commit(merge=many)
         return count
+
+    def _indexed_seqs(self, ix, module_ids: list[int]) -> dict[int, int]:
+        """{module id: seq} of the live documents for these modules (under the writer lock)."""
+        if not module_ids or ix.is_empty():
+            return {}
+        with ix.searcher() as searcher:
+            view = self._build_view(searcher)
+        live = view.records[view.live]
+        wanted = live[np.isin(live["mid"], module_ids)]
+        return dict(zip(wanted["mid"].tolist(), wanted["seq"].tolist(), strict=True))
 
     def merge(self, optimize: bool = False) -> int:
         """Merge small segments (or everything, with `optimize`); returns segments left."""
@@ -177,6 +202,17 @@ class CatalogIndex:
         else:
             writer.commit(mergetype=MERGE_SMALL)
         return len(ix.reader().leaf_readers()) if not ix.is_empty() else 0
+
+    @contextmanager
+    def rebuild_lock(self):
+        """One rebuild at a time across processes (they would remove each other's folders)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "REBUILD.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def rebuild(
         self,
@@ -218,16 +254,22 @@ class CatalogIndex:
         return count
 
     def _forget_old_folders(self, keep: str) -> None:
-        """Remove index folders older than the previous one (a reader in another process
-        may still have the previous one open)."""
-        folders = sorted(p for p in self.root.glob("index-*") if p.is_dir() and p.name != keep)
+        """Remove finished index folders older than the previous one and than a few minutes
+        (a reader in another process may still use the previous one)."""
+        cutoff = time.time() - OLD_FOLDER_GRACE_SECONDS
+        folders = sorted(
+            p
+            for p in self.root.glob("index-*")
+            if p.is_dir() and p.name != keep and (p / "layout.json").exists()
+        )
         for old in folders[:-1]:
-            shutil.rmtree(old, ignore_errors=True)
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
 
     # Reading --------------------------------------------------------------------------
 
     def searcher(self):
-        """This thread's searcher, refreshed to the latest commit."""
+        """This thread's searcher, on the latest commit."""
         ix = self._open()
         local = self._local
         current = getattr(local, "searcher", None)
@@ -235,6 +277,7 @@ class CatalogIndex:
             if current is not None:
                 current.close()
             local.searcher, local.ix = ix.searcher(), ix
+            local.folder = self._opened[0]
         elif not current.up_to_date():
             # Never `searcher.refresh()`: in whoosh-reloaded 2.7.5 it reuses segment readers
             # by segment id, so a segment's new deletions are missed (an updated module shows
@@ -245,11 +288,17 @@ class CatalogIndex:
         return local.searcher
 
     def view(self, searcher) -> IndexView:
-        """The records and live mask for this searcher's generation (cached)."""
-        key = (self._opened[0] if self._opened else "", searcher.reader().generation() or 0)
+        """The records and live mask for this thread's searcher generation (cached)."""
+        key = (getattr(self._local, "folder", ""), searcher.reader().generation() or 0)
         cached = self._views.get(key)
         if cached is not None:
             return cached
+        view = self._build_view(searcher)
+        with self._lock:
+            self._views = {key: view}  # keep only the newest generation
+        return view
+
+    def _build_view(self, searcher) -> IndexView:
         parts, lives = [], []
         for subsearcher, _offset in searcher.leaf_searchers():
             reader = subsearcher.reader()
@@ -274,9 +323,8 @@ class CatalogIndex:
             records=np.concatenate(parts) if parts else np.zeros(0, dtype=RECORD),
             live=np.concatenate(lives) if lives else np.zeros(0, dtype=bool),
         )
+        live_segments = {_segment_id(s.reader()) for s, _ in searcher.leaf_searchers()}
         with self._lock:
-            self._views = {key: view}  # keep only the newest generation
-            live_segments = {_segment_id(s.reader()) for s, _ in searcher.leaf_searchers()}
             for stale in set(self._segment_records) - live_segments:
                 self._segment_records.pop(stale, None)
         self.postings.forget_segments(live_segments)
@@ -288,7 +336,7 @@ class CatalogIndex:
         for subsearcher, offset in searcher.leaf_searchers():
             reader = subsearcher.reader()
             if reader.doc_count_all():
-                segment_id = _segment_id(reader) or f"gen-{id(reader)}"
+                segment_id = _segment_id(reader) or f"gen-{searcher.reader().generation()}-{offset}"
                 segments.append((reader, segment_id, offset, subsearcher))
         return VectorScorer(searcher, segments, self.postings, self.lengths)
 
@@ -299,13 +347,10 @@ class CatalogIndex:
         return SearchEngine(self).search(request, allow_suggestion=allow_suggestion)
 
     def indexed_digests(self) -> dict[int, int]:
-        """{module id: digest} of every live document (for verify)."""
+        """{module id: digest} of every indexed module (tombstones left out), for verify."""
         view = self.view(self.searcher())
-        records = view.records[view.live]
+        records = view.records[view.live & (view.records["status"] != TOMBSTONE)]
         return dict(zip(records["mid"].tolist(), records["digest"].tolist(), strict=True))
-
-    def segment_count(self) -> int:
-        return len(self.searcher().leaf_searchers())
 
 
 def _exists_in(folder: Path) -> bool:

@@ -18,6 +18,7 @@ from exchange.catalog.schemas import ModuleInputSchema
 from exchange.database import transaction
 from exchange.extensions import db
 from exchange.search import indexing
+from exchange.search.documents import new_seq, tombstone_document
 from exchange.search.indexing import get_index, verify_index
 from exchange.search.models import SearchOutbox
 from exchange.search.services import search_catalog
@@ -204,7 +205,7 @@ def test_verify_repair_fixes_every_difference(app):
     gone = make_module(provider)
     index = get_index()
     # Damage the index behind the database's back.
-    index.apply([], [kept.id])
+    index.apply([tombstone_document(kept.id, new_seq())])
     db.session.execute(
         db.update(Module).where(Module.id == stale.id).values(title="Changed quietly")
     )
@@ -257,7 +258,7 @@ def test_readers_see_commits_made_elsewhere(app):
     module = make_module(provider, status="published", title="Kestrel Ambulatory Care")
     assert found("Kestrel") == {module.id}
     other_process = CatalogIndex(app.config["SEARCH_INDEX_DIR"])
-    other_process.apply([], [module.id])
+    other_process.apply([tombstone_document(module.id, new_seq())])
     assert found("Kestrel") == set()  # no restart needed
 
 

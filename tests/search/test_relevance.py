@@ -170,3 +170,15 @@ def test_credit_range(demo):
     for module in page.items:
         amounts = {c.credit_type: c.amount for c in module.credits}
         assert amounts["ama_pra_1"] >= 2
+
+
+def test_curated_terms_are_never_corrected(demo):
+    for query in ("ARDS", "HAART", "STEMI", "CABG", "GDMT", "AFib", "shingles"):
+        page = search(query)
+        assert not page.showing_suggestion, query
+        assert page.suggestion is None, (query, page.suggestion)
+
+
+def test_short_typos_only_get_close_suggestions(demo):
+    page = search("asthm")
+    assert page.suggestion in (None, "asthma")
