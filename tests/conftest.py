@@ -45,26 +45,29 @@ def _reset_schema(app) -> None:
         upgrade()
 
 
+def app_settings(database_url: str, base) -> dict:
+    """The settings of an app under test: its own database, index and upload folders."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        # Limits on, set high; test_sign_in_is_rate_limited lowers the sign-in one.
+        "RATELIMIT_ENABLED": True,
+        "SIGNIN_RATE_LIMIT": "10000 per minute",
+        "SEARCH_INDEX_DIR": str(base / "index"),
+        "UPLOAD_DIR": str(base / "uploads"),
+        "SERVER_NAME": "localhost",
+        # Hashing strength is not under test here; scrypt would dominate the run time.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    }
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     base = tmp_path_factory.mktemp("exchange")
     url = TEST_DATABASE_URL or f"sqlite:///{base / 'test.db'}"
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": url,
-            "SECRET_KEY": "test-secret-key",
-            "WTF_CSRF_ENABLED": False,
-            # Limits on, set high; test_sign_in_is_rate_limited lowers the sign-in one.
-            "RATELIMIT_ENABLED": True,
-            "SIGNIN_RATE_LIMIT": "10000 per minute",
-            "SEARCH_INDEX_DIR": str(base / "index"),
-            "UPLOAD_DIR": str(base / "uploads"),
-            "SERVER_NAME": "localhost",
-            # Hashing strength is not under test here; scrypt would dominate the run time.
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+    app = create_app(app_settings(url, base))
     app.test_client_class = RequestClient
     _reset_schema(app)
     with app.app_context():

@@ -170,3 +170,10 @@ def token_for(user: User) -> str:
 
 def auth(user: User | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(user)}"} if user else {}
+
+
+def sign_in(client, user: User) -> None:
+    """Sign the test client in as `user` (the session cookie Flask-Login reads)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True

@@ -10,13 +10,7 @@ from exchange.accounts import services
 from exchange.accounts.models import ApiToken, User
 from exchange.database import utcnow
 from exchange.extensions import db
-from tests.factories import PASSWORD, add_member, auth, make_org, make_user
-
-
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
+from tests.factories import PASSWORD, add_member, auth, make_org, make_user, sign_in
 
 
 def test_sign_up_creates_account_and_signs_in(client):

@@ -23,16 +23,11 @@ from tests.factories import (
     make_provider,
     module_input,
     platform_admin,
+    sign_in,
     staff_of,
 )
 
 HUGE = "99999999999999999999"
-
-
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
 
 
 @pytest.fixture

@@ -9,13 +9,7 @@ import pytest
 from exchange.catalog.models import Module
 from exchange.database import today
 from exchange.extensions import db
-from tests.factories import add_member, make_module, make_org, make_provider, staff_of
-
-
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
+from tests.factories import add_member, make_module, make_org, make_provider, sign_in, staff_of
 
 
 @pytest.fixture

@@ -21,13 +21,8 @@ from tests.factories import (
     make_provider,
     make_user,
     platform_admin,
+    sign_in,
 )
-
-
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
 
 
 def actions(org: Organization) -> list[str]:

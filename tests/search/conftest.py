@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 
 from exchange import create_app
 from exchange.extensions import db
-from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, app_settings
 
 
 def _fresh_postgres_database(url: str, suffix: str) -> str:
@@ -37,20 +37,7 @@ def demo_app(tmp_path_factory):
         if ON_POSTGRES
         else f"sqlite:///{base / 'demo.db'}"
     )
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": url,
-            "SECRET_KEY": "demo-secret-key",
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": True,
-            "SIGNIN_RATE_LIMIT": "10000 per minute",
-            "SEARCH_INDEX_DIR": str(base / "index"),
-            "UPLOAD_DIR": str(base / "uploads"),
-            "SERVER_NAME": "localhost",
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+    app = create_app(app_settings(url, base))
     with app.app_context():
         upgrade()
         load_demo()

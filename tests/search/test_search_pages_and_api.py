@@ -7,13 +7,7 @@ from sqlalchemy import select
 
 from exchange.extensions import db
 from exchange.search.models import SearchEvent
-from tests.factories import add_member, auth, make_module, make_org, make_provider
-
-
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
+from tests.factories import add_member, auth, make_module, make_org, make_provider, sign_in
 
 
 def test_api_search_shape(client):
