@@ -45,7 +45,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from exchange.search.indexing import register_hooks
     from exchange.templating import register_template_helpers
 
+    from exchange.notifications.services import register_hooks as register_notification_hooks
+
     register_hooks()
+    register_notification_hooks()
     from exchange.security import register_security
 
     register_api(app)
@@ -57,13 +60,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from exchange.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+    from exchange.extensions import bootstrap, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     bootstrap.init_app(app)
     limiter.init_app(app)
+    mail.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = "Please sign in to continue."
@@ -82,11 +86,17 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from exchange.accounts.views import bp as accounts_bp
     from exchange.catalog.views import bp as catalog_bp
+    from exchange.learning.views import bp as learning_bp
+    from exchange.licensing.views import bp as licensing_bp
+    from exchange.notifications.views import bp as notifications_bp
     from exchange.organizations.views import bp as organizations_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(organizations_bp)
+    app.register_blueprint(licensing_bp)
+    app.register_blueprint(learning_bp)
+    app.register_blueprint(notifications_bp)
 
 
 @event.listens_for(Engine, "connect")

@@ -86,6 +86,16 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "OPENAPI_SWAGGER_UI_PATH": None,
         "OPENAPI_REDOC_PATH": None,
         "CATALOG_PAGE_SIZE": 20,
+        # Email (Flask-Mail). Without MAIL_SERVER, messages are written to the log instead.
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(env.get("MAIL_PORT", "587")),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "1") != "0",
+        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "0") == "1",
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "CME Exchange <no-reply@localhost>"),
+        # The site's address in emails sent outside a request (CLI), e.g. https://cme.example.org
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
     }
     config.update(overrides)
     if "DATABASE_URL" in overrides:

@@ -9,18 +9,28 @@ from exchange.catalog.models import (
     ModuleSpecialty,
     ModuleVersion,
 )
+from exchange.learning.models import Completion, CompletionCredit, ModuleLaunch
+from exchange.licensing.models import License, LicenseSeat, Offer
+from exchange.notifications.models import Notification
 from exchange.organizations.models import Membership, Organization
 from exchange.search.models import SearchEvent, SearchOutbox
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "Completion",
+    "CompletionCredit",
+    "License",
+    "LicenseSeat",
     "Membership",
     "Module",
     "ModuleCredit",
+    "ModuleLaunch",
     "ModuleProfession",
     "ModuleSpecialty",
     "ModuleVersion",
+    "Notification",
+    "Offer",
     "Organization",
     "SearchEvent",
     "SearchOutbox",

@@ -14,6 +14,8 @@ from sqlalchemy import ColumnElement, false, or_
 if TYPE_CHECKING:
     from exchange.accounts.models import User
     from exchange.catalog.models import Module
+    from exchange.learning.models import Completion
+    from exchange.licensing.models import License, Offer
     from exchange.organizations.models import Organization
 
 EDITOR_ROLES = ("admin", "staff")
@@ -90,7 +92,8 @@ def can_edit_module(user: User | None, module: Module) -> bool:
 
 
 def can_view_content(user: User | None, module: Module) -> bool:
-    """The launch URL and uploaded file: the module's own staff (licensees come later)."""
+    """The launch URL and uploaded file as editors see them: the module's own staff.
+    Learners reach content through a launch (exchange.learning.access)."""
     return is_staff_of(user, module.owner_id) or is_staff_of(user, module.provider_id)
 
 
@@ -104,3 +107,64 @@ def can_retire_module(user: User | None, module: Module) -> bool:
 
 def can_delete_module(user: User | None, module: Module) -> bool:
     return module.status == "draft" and can_edit_module(user, module)
+
+
+# Offers and licenses -------------------------------------------------------------------
+
+
+def can_manage_offers(user: User | None, module: Module) -> bool:
+    """Offers are the provider of record's terms: only its staff write them."""
+    return is_staff_of(user, module.provider_id)
+
+
+def can_view_offer(user: User | None, offer: Offer) -> bool:
+    """Active offers are public terms of a visible module; inactive ones, the provider's."""
+    if offer.active:
+        return can_view_module(user, offer.module)
+    return can_manage_offers(user, offer.module)
+
+
+def can_request_license_for(user: User | None, licensee: Organization) -> bool:
+    return is_staff_of(user, licensee.id)
+
+
+def can_grant_license(user: User | None, module: Module) -> bool:
+    return is_staff_of(user, module.provider_id)
+
+
+def can_view_license(user: User | None, license: License) -> bool:
+    """Both parties' staff and admins; to anyone else the license does not exist."""
+    return is_staff_of(user, license.licensor_id) or is_staff_of(user, license.licensee_id)
+
+
+def visible_licenses_clause(user: User | None) -> ColumnElement[bool]:
+    """The query twin of `can_view_license`."""
+    from exchange.licensing.models import License
+
+    staff_orgs = user.organization_ids(*EDITOR_ROLES) if user else set()
+    if not staff_orgs:
+        return false()
+    return or_(License.licensor_id.in_(staff_orgs), License.licensee_id.in_(staff_orgs))
+
+
+def can_decide_license(user: User | None, license: License) -> bool:
+    """Approve, decline, revoke: the provider of record's staff."""
+    return is_staff_of(user, license.licensor_id)
+
+
+def can_withdraw_license(user: User | None, license: License) -> bool:
+    return is_staff_of(user, license.licensee_id)
+
+
+# Learning ------------------------------------------------------------------------------
+
+
+def can_view_certificate(user: User | None, completion: Completion) -> bool:
+    """The learner, and staff of the provider of record that awarded the credit."""
+    return bool(user) and (
+        completion.user_id == user.id or is_staff_of(user, completion.provider_id)
+    )
+
+
+def can_view_provider_completions(user: User | None, provider: Organization) -> bool:
+    return is_staff_of(user, provider.id)

@@ -80,8 +80,22 @@ def url_toggle(name: str, value: Any) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def nav_counts() -> dict[str, int]:
+    """The navigation's badges: license requests to decide and unread notifications
+    (two small queries, only for signed-in people)."""
+    user = actor()
+    if user is None:
+        return {"inbox": 0, "unread": 0}
+    from exchange.licensing.services import inbox_count
+    from exchange.notifications.services import unread_count
+
+    return {"inbox": inbox_count(user), "unread": unread_count(user)}
+
+
 def register_template_helpers(app: Flask) -> None:
-    app.jinja_env.globals.update(vocab=vocab, actor=actor, url_with=url_with, url_toggle=url_toggle)
+    app.jinja_env.globals.update(
+        vocab=vocab, actor=actor, url_with=url_with, url_toggle=url_toggle, nav_counts=nav_counts
+    )
     app.jinja_env.filters.update(
         date_long=format_date,
         datetime_long=format_datetime,

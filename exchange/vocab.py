@@ -266,3 +266,33 @@ MODULE_STATUSES: dict[str, str] = {
     "published": "Published",
     "retired": "Retired",
 }
+
+# Licensing ------------------------------------------------------------------------------
+
+PRICINGS: dict[str, str] = {
+    "free": "Free",
+    "flat": "Flat fee per term",
+    "per_learner": "Fee per learner",
+}
+
+CURRENCIES: dict[str, str] = {"USD": "US dollar", "CAD": "Canadian dollar"}
+
+# The decisions a license records. Active, scheduled and expired follow from the dates of
+# an approved license (exchange.licensing.models.License.state_on).
+LICENSE_STATUSES: dict[str, str] = {
+    "requested": "Requested",
+    "approved": "Approved",
+    "declined": "Declined",
+    "withdrawn": "Withdrawn",
+    "revoked": "Revoked",
+}
+
+LICENSE_STATES: dict[str, str] = {
+    "requested": "Requested",
+    "scheduled": "Scheduled",
+    "active": "Active",
+    "expired": "Expired",
+    "declined": "Declined",
+    "withdrawn": "Withdrawn",
+    "revoked": "Revoked",
+}

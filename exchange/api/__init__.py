@@ -119,6 +119,8 @@ def register_api(app: Flask) -> None:
     from exchange.accounts.api import blp as accounts_blp
     from exchange.catalog.api import blp as modules_blp
     from exchange.extensions import csrf
+    from exchange.learning.api import blp as learning_blp
+    from exchange.licensing.api import blp as licensing_blp
     from exchange.organizations.api import blp as organizations_blp
 
     api.init_app(app)
@@ -126,7 +128,7 @@ def register_api(app: Flask) -> None:
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/tokens"},
     )
-    for blp in (accounts_blp, organizations_blp, modules_blp):
+    for blp in (accounts_blp, organizations_blp, modules_blp, licensing_blp, learning_blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix=API_PREFIX + (blp.url_prefix or ""))
     app.register_blueprint(docs)

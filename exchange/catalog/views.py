@@ -18,6 +18,8 @@ from exchange.database import today, transaction
 from exchange.errors import ConflictError, DomainError, FieldValidationError, NotFoundError
 from exchange.extensions import db
 from exchange.forms import error_fields, load_form
+from exchange.learning.access import may_open_content
+from exchange.learning.panel import module_panel
 from exchange.organizations.models import Organization
 from exchange.pagination import page_number
 from exchange.search.services import search_catalog
@@ -92,6 +94,7 @@ def module_page(module_id: int):
         problems=services.publish_problems(module)
         if module.status == "draft" and permissions.can_edit_module(actor(), module)
         else {},
+        panel=module_panel(actor(), module),
     )
 
 
@@ -213,9 +216,10 @@ def _content_changes() -> dict[str, str | None]:
 @bp.get("/modules/<int:module_id>/content")
 @login_required
 def content_file(module_id: int):
-    """The uploaded content, as an attachment (never rendered inline on our origin)."""
+    """The uploaded content, as an attachment (never rendered inline on our origin): for the
+    module's staff, and for learners with access who launched it."""
     module = services.get_module(actor(), module_id)
-    if not permissions.can_view_content(actor(), module) or not module.content_file:
+    if not module.content_file or not may_open_content(actor(), module):
         raise NotFoundError("No content file for this module.")
     try:
         path = content_path(module.content_file)

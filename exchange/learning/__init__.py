@@ -1,0 +1,1 @@
+"""Learning: the member library, launches, completions, certificates and transcripts."""

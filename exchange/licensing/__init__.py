@@ -1,0 +1,1 @@
+"""Licensing: offers, license requests and decisions, seats."""
