@@ -42,10 +42,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from exchange.api import register_api
     from exchange.cli import register_cli
     from exchange.errorhandlers import register_error_handlers
+    from exchange.notifications.services import register_hooks as register_notification_hooks
     from exchange.search.indexing import register_hooks
     from exchange.templating import register_template_helpers
-
-    from exchange.notifications.services import register_hooks as register_notification_hooks
 
     register_hooks()
     register_notification_hooks()

@@ -72,8 +72,9 @@ def register_cli(app: Flask) -> None:
             return
         report = load_demo(progress=_progress)
         click.echo(
-            f"Demo data: {report.organizations} organizations, {report.people} people and "
-            f"{report.modules} modules added. `flask demo-accounts` lists the sign-ins."
+            f"Demo data: {report.organizations} organizations, {report.people} people, "
+            f"{report.modules} modules, {report.offers} offers, {report.licenses} licenses and "
+            f"{report.completions} completions added. `flask demo-accounts` lists the sign-ins."
         )
 
     @app.cli.command("seed-synthetic")

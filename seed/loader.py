@@ -47,6 +47,9 @@ class SeedReport:
     organizations: int = 0
     people: int = 0
     modules: int = 0
+    offers: int = 0
+    licenses: int = 0
+    completions: int = 0
 
 
 def database_is_empty() -> bool:
@@ -71,6 +74,7 @@ def load_demo(progress: Progress = _no_progress, on: date | None = None) -> Seed
     orgs = _load_organizations(admin, on, report, progress)
     _load_people(admin, people, orgs, report)
     _load_modules(orgs, on, report, progress)
+    _load_licensing(orgs, on, report, progress)
     return report
 
 
@@ -214,3 +218,122 @@ def _load_modules(
             if entry.get("status") == "retired":
                 catalog.retire_module(_staff_of(provider), module)
         report.modules += 1
+
+
+# Offers, licenses and completions --------------------------------------------------------
+
+
+def _modules_by_key() -> dict[str, Module]:
+    return {
+        module.provider_activity_id.lower(): module
+        for module in db.session.scalars(
+            select(Module).where(Module.provider_activity_id.is_not(None))
+        )
+    }
+
+
+def _load_licensing(
+    orgs: dict[str, Organization], on: date, report: SeedReport, progress: Progress
+) -> None:
+    from exchange.learning import access
+    from exchange.learning import services as learning
+    from exchange.learning.models import Completion
+    from exchange.learning.schemas import CompletionInputSchema
+    from exchange.licensing import services as licensing
+    from exchange.licensing.models import License, Offer
+    from exchange.licensing.schemas import OfferInputSchema
+
+    data = read("licensing.toml")
+    modules = _modules_by_key()
+    offer_schema = OfferInputSchema()
+    with_offers = set(db.session.scalars(select(Offer.module_id).distinct()))
+    for module in progress(list(modules.values()), "Offers"):
+        if module.id in with_offers or module.status != "published" or not module.is_available(on):
+            continue
+        standard = data[
+            "joint_offer" if module.owner_id != module.provider_id else "standard_offer"
+        ]
+        extras = [
+            {k: v for k, v in entry.items() if k != "module"}
+            for entry in data.get("offers", [])
+            if entry["module"] == module.provider_activity_id.lower()
+        ]
+        with transaction():
+            for entry in (standard, *extras):
+                licensing.create_offer(
+                    _staff_of(module.provider), module, offer_schema.load(dict(entry))
+                )
+                report.offers += 1
+
+    for entry in progress(data.get("licenses", []), "Licenses"):
+        module, licensee = modules[entry["module"]], orgs[entry["licensee"]]
+        if db.session.scalar(
+            select(License.id).where(
+                License.module_id == module.id, License.licensee_id == licensee.id
+            )
+        ):
+            continue
+        offers = licensing.list_offers(_staff_of(module.provider), module)
+        offer = next((o for o in offers if o.name == entry.get("offer")), offers[0])
+        started = on - timedelta(days=entry.get("started_days_ago", 0))
+        requested = on - timedelta(days=entry.get("requested_days_ago", 0))
+        provider_staff, licensee_staff = _staff_of(module.provider), _staff_of(licensee)
+        base = {
+            "module_id": module.id,
+            "offer_id": offer.id,
+            "licensee_id": licensee.id,
+            "seats": entry.get("seats"),
+        }
+        with transaction():
+            if entry["decision"] == "granted":
+                licensing.grant_license(
+                    provider_staff,
+                    {**base, "start_date": started, "note": entry.get("note", "")},
+                    on=started,
+                )
+            else:
+                license = licensing.request_license(
+                    licensee_staff, {**base, "message": entry.get("message", "")}, on=requested
+                )
+                decision = entry["decision"]
+                if decision in ("approved", "revoked"):
+                    licensing.approve_license(
+                        provider_staff,
+                        license,
+                        {
+                            "start_date": started,
+                            "note": entry.get("note", "") if decision == "approved" else "",
+                        },
+                        on=started,
+                    )
+                if decision == "revoked":
+                    licensing.revoke_license(provider_staff, license, entry["note"], on=on)
+                elif decision == "declined":
+                    licensing.decline_license(provider_staff, license, entry["note"], on=on)
+                elif decision == "withdrawn":
+                    licensing.withdraw_license(licensee_staff, license, "", on=on)
+        report.licenses += 1
+
+    schema = CompletionInputSchema()
+    for entry in progress(data.get("completions", []), "Completions"):
+        learner = accounts.find_user_by_email(entry["learner"])
+        module = modules[entry["module"]]
+        if learner is None or db.session.scalar(
+            select(Completion.id).where(
+                Completion.user_id == learner.id, Completion.module_id == module.id
+            )
+        ):
+            continue
+        day = on - timedelta(days=entry["days_ago"])
+        claim = schema.load(
+            {
+                "module_id": module.id,
+                "minutes_spent": entry["minutes"],
+                "credits": entry.get("credits", []),
+                "attest": True,
+            }
+        )
+        with transaction():
+            access.launch(learner, module, on=day)
+            learning.complete_module(learner, module, claim, on=day)
+        report.completions += 1

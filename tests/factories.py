@@ -177,3 +177,85 @@ def sign_in(client, user: User) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+
+
+# Licensing and learning ------------------------------------------------------------------
+
+
+def make_offer(module: Module, **overrides: Any):
+    """An offer on `module`, created by staff of its provider of record."""
+    from exchange.licensing import services as licensing
+    from exchange.licensing.schemas import OfferInputSchema
+
+    data = {
+        "name": overrides.pop("name", f"Annual license {_n()}"),
+        "pricing": overrides.pop("pricing", "free"),
+        "term_months": overrides.pop("term_months", 12),
+        **overrides,
+    }
+    offer = licensing.create_offer(staff_of(module.provider), module, OfferInputSchema().load(data))
+    commit()
+    return offer
+
+
+def request_license(module: Module, licensee: Organization, offer=None, **data: Any):
+    """A license request by staff of `licensee` (an offer is made when none is given)."""
+    from exchange.licensing import services as licensing
+
+    offer = offer or make_offer(module)
+    license = licensing.request_license(
+        staff_of(licensee),
+        {"module_id": module.id, "offer_id": offer.id, "licensee_id": licensee.id, **data},
+    )
+    commit()
+    return license
+
+
+def approve(license, **data: Any):
+    from exchange.licensing import services as licensing
+
+    licensing.approve_license(staff_of(license.licensor), license, data)
+    commit()
+    return license
+
+
+def make_license(module: Module, licensee: Organization, offer=None, **data: Any):
+    """An approved license, granted by the module's provider."""
+    from exchange.licensing import services as licensing
+
+    offer = offer or make_offer(module)
+    license = licensing.grant_license(
+        staff_of(module.provider),
+        {"module_id": module.id, "offer_id": offer.id, "licensee_id": licensee.id, **data},
+    )
+    commit()
+    return license
+
+
+def launch(user: User, module: Module) -> str:
+    from exchange.learning import access
+
+    url, _ = access.launch(user, module)
+    commit()
+    return url
+
+
+def complete(user: User, module: Module, credits=None, minutes: int | None = None):
+    from decimal import Decimal
+
+    from exchange.learning import services as learning
+
+    credits = (
+        [{"credit_type": "ama_pra_1", "amount": Decimal("1.5")}] if credits is None else credits
+    )
+    completion = learning.complete_module(
+        user,
+        module,
+        {
+            "minutes_spent": minutes or module.estimated_minutes or 60,
+            "credits": credits,
+            "attest": True,
+        },
+    )
+    commit()
+    return completion

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from exchange.accounts import services as accounts
 from exchange.catalog.models import Module
+from exchange.database import today
 from exchange.extensions import db
+from exchange.learning.models import Completion
+from exchange.licensing.models import License
 from exchange.organizations.models import Organization
 
 
@@ -34,7 +37,7 @@ def test_seed_loads_demo_data_once(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed", "--if-empty"])
     assert result.exit_code == 0, result.output
-    assert "modules added" in result.output
+    assert "204 modules" in result.output and "completions added" in result.output
     accounts_output = runner.invoke(args=["demo-accounts"]).output
     assert "admin@exchange.example" in accounts_output and "exchange-demo-2026" in accounts_output
     organizations = db.session.scalar(db.select(db.func.count(Organization.id)))
@@ -51,6 +54,9 @@ def test_seed_loads_demo_data_once(app):
         db.session.scalar(db.select(Organization.id).where(Organization.is_ineligible_company))
         is not None
     )
+    states = {lic.state_on(today()) for lic in db.session.scalars(db.select(License))}
+    assert states >= {"active", "requested", "declined", "withdrawn", "revoked", "expired"}
+    assert db.session.scalar(db.select(db.func.count(Completion.id))) >= 5
     statuses = set(db.session.scalars(db.select(Module.status)))
     assert statuses == {"draft", "published", "retired"}
     professions = set(
@@ -61,7 +67,10 @@ def test_seed_loads_demo_data_once(app):
     modules_before = db.session.scalar(db.select(db.func.count(Module.id)))
     again = runner.invoke(args=["seed"])
     assert again.exit_code == 0, again.output
-    assert "0 organizations, 0 people and 0 modules added" in again.output
+    assert (
+        "0 organizations, 0 people, 0 modules, 0 offers, 0 licenses and 0 completions added"
+        in again.output
+    )
     assert db.session.scalar(db.select(db.func.count(Module.id))) == modules_before
     skipped = runner.invoke(args=["seed", "--if-empty"])
     assert "already has data" in skipped.output

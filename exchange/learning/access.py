@@ -85,9 +85,7 @@ def refusal(user: User | None, module: Module) -> str:
     provider = module.provider.name if module.provider else "its provider of record"
     if user is None:
         return "Sign in to take this module."
-    orgs = sorted(
-        (m.organization for m in user.memberships), key=lambda o: o.name.casefold()
-    )
+    orgs = sorted((m.organization for m in user.memberships), key=lambda o: o.name.casefold())
     if module.status not in TAKEABLE_STATUSES:
         return "This module is not open to learners."
     if not orgs:

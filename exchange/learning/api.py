@@ -16,9 +16,12 @@ from exchange.learning.schemas import (
     LaunchSchema,
     LibraryItemSchema,
     LibraryQuerySchema,
+    ProviderCompletionsQuerySchema,
+    ProviderCompletionsSchema,
     TranscriptQuerySchema,
     TranscriptSchema,
 )
+from exchange.organizations import services as organizations
 from exchange.pagination import envelope, page_envelope_schema
 
 blp = Blueprint(
@@ -101,7 +104,24 @@ def certificate(certificate_number):
     return Response(
         certificate_pdf(completion),
         mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{completion.certificate_number}.pdf"'
-        },
+        headers={"Content-Disposition": f'inline; filename="{completion.certificate_number}.pdf"'},
     )
+
+
+@blp.route("/organizations/<int:organization_id>/completions", methods=["GET"])
+@authenticated
+@blp.arguments(ProviderCompletionsQuerySchema, location="query")
+@blp.response(200, ProviderCompletionsSchema)
+@blp.doc(security=SECURED)
+def provider_completions(params, organization_id):
+    """Completions of a provider's modules per module and licensee organization (its staff);
+    with `module_id`, also the learners of that module."""
+    actor = require_api_user()
+    provider = organizations.get_organization(organization_id)
+    rows = services.provider_completions(actor, provider)
+    learners = (
+        services.provider_completion_names(actor, provider, params["module_id"])
+        if params["module_id"] is not None
+        else []
+    )
+    return {"rows": rows, "learners": learners}

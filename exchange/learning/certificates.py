@@ -79,8 +79,12 @@ def certificate_pdf(completion: Completion) -> bytes:
     centered(lines["learner"], 22, "B", 4)
     centered("completed the activity", 12)
     centered(f"“{lines['module']}”", 15, "B", 2)
-    centered(f"on {lines['date']} (version {lines['version']}, {lines['minutes']} minutes "
-             "attested)", 11, "", 5)
+    centered(
+        f"on {lines['date']} (version {lines['version']}, {lines['minutes']} minutes attested)",
+        11,
+        "",
+        5,
+    )
     if lines["credits"]:
         centered("and was awarded " + "; ".join(lines["credits"]) + ".", 13, "B", 5)
     else:

@@ -35,9 +35,7 @@ class ModuleLaunch(db.Model):
     license_id: Mapped[int | None] = mapped_column(
         ForeignKey("licenses.id", ondelete="CASCADE"), index=True
     )
-    organization_id: Mapped[int] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     launched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -93,9 +91,7 @@ class CompletionCredit(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     completion_id: Mapped[int] = mapped_column(ForeignKey("completions.id", ondelete="CASCADE"))
-    credit_type: Mapped[str] = mapped_column(
-        vocab_enum(vocab.CREDIT_TYPES, "claimed_credit_type")
-    )
+    credit_type: Mapped[str] = mapped_column(vocab_enum(vocab.CREDIT_TYPES, "claimed_credit_type"))
     amount_hundredths: Mapped[int] = mapped_column(Integer)
 
     @property

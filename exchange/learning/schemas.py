@@ -105,3 +105,30 @@ class LibraryItemSchema(Schema):
     organization_id = fields.Function(lambda e: e.organization.id if e.organization else None)
     end_date = fields.Date(allow_none=True)
     completed = fields.Boolean()
+
+
+class ProviderCompletionsQuerySchema(Schema):
+    module_id = WholeNumber(load_default=None)
+
+
+class LearnerCompletionSchema(Schema):
+    certificate_number = fields.String()
+    learner_name = fields.String()
+    profession = fields.String()
+    organization_id = fields.Integer()
+    completed_on = fields.Date()
+    credits = fields.List(fields.Nested(ClaimSchema))
+
+
+class LicenseeCompletionsSchema(Schema):
+    module_id = fields.Integer()
+    module_title = fields.String()
+    organization_id = fields.Integer()
+    organization_name = fields.String()
+    completions = fields.Integer()
+    learners = fields.Integer()
+
+
+class ProviderCompletionsSchema(Schema):
+    rows = fields.List(fields.Nested(LicenseeCompletionsSchema))
+    learners = fields.List(fields.Nested(LearnerCompletionSchema))

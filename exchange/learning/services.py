@@ -22,7 +22,12 @@ from exchange.accounts.models import User
 from exchange.catalog.models import Module
 from exchange.database import today as current_day
 from exchange.database import utcnow
-from exchange.errors import ConflictError, FieldValidationError, NotFoundError, PermissionDeniedError
+from exchange.errors import (
+    ConflictError,
+    FieldValidationError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from exchange.extensions import db
 from exchange.learning import access as access_rules
 from exchange.learning.models import Completion, CompletionCredit
@@ -236,8 +241,12 @@ def transcript_csv(completions: list[Completion]) -> str:
             writer.writerow([*base, "", "Certificate of participation", ""])
         for credit in completion.credits:
             writer.writerow(
-                [*base, credit.credit_type, vocab.CREDIT_TYPE_SHORT[credit.credit_type],
-                 f"{credit.amount:.2f}"]
+                [
+                    *base,
+                    credit.credit_type,
+                    vocab.CREDIT_TYPE_SHORT[credit.credit_type],
+                    f"{credit.amount:.2f}",
+                ]
             )
     return out.getvalue()
 

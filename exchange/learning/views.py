@@ -162,9 +162,7 @@ def certificate(certificate_number: str):
     return Response(
         certificate_pdf(completion),
         mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{completion.certificate_number}.pdf"'
-        },
+        headers={"Content-Disposition": f'inline; filename="{completion.certificate_number}.pdf"'},
     )
 
 

@@ -60,9 +60,7 @@ class Offer(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    module_id: Mapped[int] = mapped_column(
-        ForeignKey("modules.id", ondelete="CASCADE"), index=True
-    )
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     pricing: Mapped[str] = mapped_column(vocab_enum(vocab.PRICINGS, "offer_pricing"))
     price_cents: Mapped[int] = mapped_column(Integer, default=0)
@@ -108,7 +106,9 @@ class License(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="RESTRICT"), index=True)
+    module_id: Mapped[int] = mapped_column(
+        ForeignKey("modules.id", ondelete="RESTRICT"), index=True
+    )
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="RESTRICT"), index=True)
     # The provider of record when the license was made: it decides, its staff see it.
     licensor_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="RESTRICT"))
@@ -123,9 +123,7 @@ class License(db.Model):
     # A copy of the offer's terms as they stood at approval (TERM_FIELDS).
     terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    requested_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decision_note: Mapped[str] = mapped_column(Text, default="")

@@ -28,7 +28,9 @@ class OfferInputSchema(Schema):
     pricing = choice(vocab.PRICINGS, required=True)
     price_cents = WholeNumber(
         load_default=0,
-        validate=validate.Range(min=0, max=MAX_PRICE_CENTS, error="Must be between {min} and {max}."),
+        validate=validate.Range(
+            min=0, max=MAX_PRICE_CENTS, error="Must be between {min} and {max}."
+        ),
     )
     currency = choice(vocab.CURRENCIES, load_default="USD")
     term_months = WholeNumber(

@@ -104,7 +104,9 @@ def get_offer(actor: User | None, offer_id: int) -> Offer:
 
 def _offer_refusal(module: Module) -> PermissionDeniedError:
     provider = module.provider.name if module.provider else "the provider of record"
-    return PermissionDeniedError(f"Only education staff of {provider} set the offers of this module.")
+    return PermissionDeniedError(
+        f"Only education staff of {provider} set the offers of this module."
+    )
 
 
 def create_offer(actor: User | None, module: Module, data: dict[str, Any]) -> Offer:
@@ -143,11 +145,16 @@ def update_offer(actor: User | None, offer: Offer, changes: dict[str, Any]) -> O
     db.session.flush()
     if changed == ["active"]:
         verb = "Reactivated" if offer.active else "Deactivated"
-        _record_offer(actor, offer, "offer.activated" if offer.active else "offer.deactivated",
-                      f"{verb} the offer “{offer.name}”")
+        _record_offer(
+            actor,
+            offer,
+            "offer.activated" if offer.active else "offer.deactivated",
+            f"{verb} the offer “{offer.name}”",
+        )
     else:
-        _record_offer(actor, offer, "offer.updated", f"Changed the offer “{offer.name}”",
-                      {"fields": changed})
+        _record_offer(
+            actor, offer, "offer.updated", f"Changed the offer “{offer.name}”", {"fields": changed}
+        )
     return offer
 
 
@@ -314,9 +321,7 @@ def licensable_organizations(actor: User | None) -> list[Organization]:
     if actor is None:
         return []
     orgs = [m.organization for m in actor.memberships if m.role in permissions.EDITOR_ROLES]
-    return sorted(
-        (o for o in orgs if not o.is_ineligible_company), key=lambda o: o.name.casefold()
-    )
+    return sorted((o for o in orgs if not o.is_ineligible_company), key=lambda o: o.name.casefold())
 
 
 def grantee_choices(module: Module) -> list[Organization]:
@@ -476,8 +481,16 @@ def request_license(actor: User | None, data: dict[str, Any], on: date | None = 
     )
     _add_license(license)
     db.session.flush()
-    _record(actor, license, "license.requested", f"{licensee.name} requested a license",
-            licensee, note=license.message, offer=offer.name, seats=license.seats)
+    _record(
+        actor,
+        license,
+        "license.requested",
+        f"{licensee.name} requested a license",
+        licensee,
+        note=license.message,
+        offer=offer.name,
+        seats=license.seats,
+    )
     notifications.notify_organization(
         module.provider,
         kind="license.requested",
@@ -526,9 +539,17 @@ def approve_license(
     license.decided_by_id = actor.id
     license.decision_note = data.get("note") or ""
     db.session.flush()
-    _record(actor, license, "license.approved", f"{license.licensor.name} approved the license",
-            license.licensor, note=license.decision_note, start_date=start.isoformat(),
-            end_date=license.end_date.isoformat(), shortened=was_shortened(license))
+    _record(
+        actor,
+        license,
+        "license.approved",
+        f"{license.licensor.name} approved the license",
+        license.licensor,
+        note=license.decision_note,
+        start_date=start.isoformat(),
+        end_date=license.end_date.isoformat(),
+        shortened=was_shortened(license),
+    )
     notifications.notify_organization(
         license.licensee,
         kind="license.approved",
@@ -554,8 +575,14 @@ def decline_license(
     license.decided_by_id = actor.id
     license.decision_note = note
     db.session.flush()
-    _record(actor, license, "license.declined", f"{license.licensor.name} declined the license",
-            license.licensor, note=note)
+    _record(
+        actor,
+        license,
+        "license.declined",
+        f"{license.licensor.name} declined the license",
+        license.licensor,
+        note=note,
+    )
     notifications.notify_organization(
         license.licensee,
         kind="license.declined",
@@ -581,8 +608,14 @@ def withdraw_license(
     license.decided_by_id = actor.id
     license.decision_note = note or ""
     db.session.flush()
-    _record(actor, license, "license.withdrawn", f"{license.licensee.name} withdrew the request",
-            license.licensee, note=note or "")
+    _record(
+        actor,
+        license,
+        "license.withdrawn",
+        f"{license.licensee.name} withdrew the request",
+        license.licensee,
+        note=note or "",
+    )
     notifications.notify_organization(
         license.licensor,
         kind="license.withdrawn",
@@ -610,8 +643,14 @@ def revoke_license(
     license.revoked_at = utcnow()
     license.decision_note = note
     db.session.flush()
-    _record(actor, license, "license.revoked", f"{license.licensor.name} revoked the license",
-            license.licensor, note=note)
+    _record(
+        actor,
+        license,
+        "license.revoked",
+        f"{license.licensor.name} revoked the license",
+        license.licensor,
+        note=note,
+    )
     notifications.notify_organization(
         license.licensee,
         kind="license.revoked",
@@ -657,9 +696,17 @@ def grant_license(actor: User | None, data: dict[str, Any], on: date | None = No
     _approve_terms(license, offer, start)
     _add_license(license)
     db.session.flush()
-    _record(actor, license, "license.granted", f"{module.provider.name} granted a license",
-            module.provider, note=license.decision_note, start_date=start.isoformat(),
-            end_date=license.end_date.isoformat(), shortened=was_shortened(license))
+    _record(
+        actor,
+        license,
+        "license.granted",
+        f"{module.provider.name} granted a license",
+        module.provider,
+        note=license.decision_note,
+        start_date=start.isoformat(),
+        end_date=license.end_date.isoformat(),
+        shortened=was_shortened(license),
+    )
     notifications.notify_organization(
         licensee,
         kind="license.granted",

@@ -44,9 +44,9 @@ def _offer_values(form) -> tuple[dict[str, Any], dict[str, list[str]]]:
     errors: dict[str, list[str]] = {}
     price = form.get("price", "").strip()
     try:
-        values["price_cents"] = int(Amount(allow_zero=True, maximum=100_000_000).deserialize(
-            price or "0"
-        ) * 100)
+        values["price_cents"] = int(
+            Amount(allow_zero=True, maximum=100_000_000).deserialize(price or "0") * 100
+        )
     except ValidationError as error:
         errors["price"] = list(error.messages)
     return values, errors
@@ -169,10 +169,14 @@ def request_license(module_id: int):
     offers = services.list_offers(user, module)
     offers = [o for o in offers if o.active]
     errors: dict[str, list[str]] = {}
-    form = request.form if request.method == "POST" else {
-        "licensee_id": str(orgs[0].id),
-        "offer_id": str(offers[0].id) if offers else "",
-    }
+    form = (
+        request.form
+        if request.method == "POST"
+        else {
+            "licensee_id": str(orgs[0].id),
+            "offer_id": str(offers[0].id) if offers else "",
+        }
+    )
     if request.method == "POST":
         values = _license_form_values(
             request.form, ("offer_id", "licensee_id", "seats", "start_date", "message")
@@ -212,9 +216,13 @@ def grant_license(module_id: int):
         abort(403, description="Only education staff of the provider of record grant licenses.")
     offers = [o for o in services.list_offers(user, module) if o.active]
     errors: dict[str, list[str]] = {}
-    form = request.form if request.method == "POST" else {
-        "offer_id": str(offers[0].id) if offers else "",
-    }
+    form = (
+        request.form
+        if request.method == "POST"
+        else {
+            "offer_id": str(offers[0].id) if offers else "",
+        }
+    )
     if request.method == "POST":
         values = _license_form_values(
             request.form, ("offer_id", "licensee_id", "seats", "start_date", "note")
@@ -289,7 +297,9 @@ def _render_license(license, errors=None, form=None, status=200):
 def _decision(license_id: int, schema, action, message: str, form_name: str):
     user = actor()
     license = services.get_license(user, license_id)
-    values = blank_to_none({k: request.form.get(k, "") for k in ("note", "start_date")}, "start_date")
+    values = blank_to_none(
+        {k: request.form.get(k, "") for k in ("note", "start_date")}, "start_date"
+    )
     if schema is not ApproveSchema:
         values.pop("start_date")
     result = load_form(schema(), values)
