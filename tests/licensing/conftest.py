@@ -1,0 +1,1 @@
+from tests.worlds import world  # noqa: F401
