@@ -240,10 +240,15 @@ def launch(user: User, module: Module) -> str:
     return url
 
 
-def complete(user: User, module: Module, credits=None, minutes: int | None = None):
+def complete(user: User, module: Module, credits=None, minutes: int | None = None, on=None):
+    """Launch (when not yet launched) and complete `module`, claiming `credits`."""
     from decimal import Decimal
 
+    from exchange.learning import access
     from exchange.learning import services as learning
+
+    if not access.has_launched(user, module):
+        access.launch(user, module, on=on)
 
     credits = (
         [{"credit_type": "ama_pra_1", "amount": Decimal("1.5")}] if credits is None else credits
@@ -256,6 +261,7 @@ def complete(user: User, module: Module, credits=None, minutes: int | None = Non
             "credits": credits,
             "attest": True,
         },
+        on=on,
     )
     commit()
     return completion
