@@ -93,7 +93,10 @@ class NoteRequiredSchema(Schema):
     note = Text(
         required=True,
         max_length=MAX_NOTE,
-        error_messages={"required": "Say why: the other organization reads this note."},
+        error_messages={
+            "required": "Say why: the other organization reads this note.",
+            "blank": "Say why: the other organization reads this note.",
+        },
     )
 
 

@@ -39,6 +39,8 @@ def _offer_values(form) -> tuple[dict[str, Any], dict[str, list[str]]]:
         {k: form.get(k, "") for k in ("name", "pricing", "currency", "term_months", "seat_limit")},
         "seat_limit",
     )
+    if not values["currency"]:
+        values.pop("currency")  # the offer's default currency
     values["co_branding"] = bool(form.get("co_branding"))
     values["modification"] = bool(form.get("modification"))
     errors: dict[str, list[str]] = {}
@@ -64,7 +66,7 @@ def _offer_form(module: Module, offer=None):
     if request.method == "POST":
         values, errors = _offer_values(request.form)
         result = load_form(OfferInputSchema(), values)
-        errors = {**errors, **_form_errors(result.errors)}
+        errors = {**_form_errors(result.errors), **errors}  # a price that is not a number first
         if result.ok and not errors:
             try:
                 with transaction():
