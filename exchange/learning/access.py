@@ -96,7 +96,7 @@ def refusal(user: User | None, module: Module) -> str:
     names = " or ".join(o.name for o in orgs if not o.is_ineligible_company) or "your organization"
     return (
         f"None of your organizations holds an active license for “{module.title}”. "
-        f"Education staff of {names} can request one from {provider} on the module's page."
+        f"Ask the education staff of {names} to request one from {provider}."
     )
 
 

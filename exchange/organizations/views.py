@@ -68,6 +68,8 @@ def show(slug: str):
             "manage": permissions.can_manage_members(user, org),
             "members": permissions.can_view_members(user, org),
             "audit": permissions.can_view_audit(user, org),
+            "completions": org.is_provider_kind
+            and permissions.can_view_provider_completions(user, org),
             "create_module": permissions.can_create_module_for(user, org)
             and not org.is_ineligible_company,
         },

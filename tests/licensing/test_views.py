@@ -38,7 +38,7 @@ def test_module_page_panel_for_each_person(client, world):
     sign_in(client, world.association_staff)
     staff_page = _page(client, url)
     assert 'id="request-license"' in staff_page and "New offer" not in staff_page
-    assert "Education staff of Prairie Society of Family Physicians" not in staff_page
+    assert "Ask the education staff of Prairie Society" not in staff_page
 
     sign_in(client, world.provider_staff)
     provider_page = _page(client, url)
@@ -264,8 +264,9 @@ def test_members_without_access_are_told_who_could_license(client, world):
     response = client.get(f"/modules/{world.module.id}/start")
     assert response.status_code == 403
     page = response.get_data(as_text=True)
-    assert "Education staff of Harbor Society of Internists can request one from Riverbend" in (
-        page
+    assert (
+        "Ask the education staff of Harbor Society of Internists to request one from Riverbend"
+        in page
     )
     assert client.post(f"/modules/{world.module.id}/launch").status_code == 403
 
