@@ -324,13 +324,23 @@ def _decision(license_id: int, schema, action, message: str, form_name: str):
     return _render_license(license, errors, form, 422)
 
 
+def _approve(user, license, data):
+    services.approve_license(user, license, data)
+    if services.was_shortened(license):
+        flash(
+            f"The license ends on {license.end_date.isoformat()}, the module's termination "
+            "date, instead of after its full term: no credit may be claimed after it.",
+            "warning",
+        )
+
+
 @bp.post("/licenses/<int:license_id>/approve")
 @login_required
 def approve(license_id: int):
     return _decision(
         license_id,
         ApproveSchema,
-        lambda user, lic, data: services.approve_license(user, lic, data),
+        _approve,
         "Approved: the licensee's members have access from the start date.",
         "approve",
     )

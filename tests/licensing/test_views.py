@@ -120,6 +120,23 @@ def test_provider_decides_from_the_license_page_with_the_badge_in_the_nav(client
     assert 'class="badge' not in _page(client, "/").split('id="nav-licenses"')[1].split("</a>")[0]
 
 
+def test_approval_says_when_the_termination_date_shortens_it(client, world):
+    from tests.factories import make_offer
+
+    module = make_module(
+        world.provider,
+        status="published",
+        release_date=today() - timedelta(days=10),
+        termination_date=today() + timedelta(days=60),
+    )
+    license = request_license(module, world.association, make_offer(module, term_months=12))
+    sign_in(client, world.provider_staff)
+    client.post(f"/licenses/{license.id}/approve", data={"note": ""})
+    page = _page(client, f"/licenses/{license.id}")
+    assert f"The license ends on {module.termination_date.isoformat()}" in page
+    assert "Shortened to the module's termination date" in page
+
+
 def test_license_list_empty_states(client, world):
     sign_in(client, world.provider_staff)
     assert "No requests are waiting for a decision." in _page(
@@ -136,14 +153,24 @@ def test_license_list_query_count_is_fixed(client, world, count_queries):
         for _ in range(n):
             make_license(make_module(world.provider, status="published"), make_org())
 
+    def add_requests(n):
+        for _ in range(n):
+            request_license(make_module(world.provider, status="published"), make_org())
+
     add(2)
+    add_requests(2)
     with count_queries() as few:
         _page(client, "/licenses")
-    add(18)
+    with count_queries() as inbox_few:
+        _page(client, "/licenses?side=licensor&status=requested")
+    add(16)
+    add_requests(18)
     with count_queries() as many:
         page = _page(client, "/licenses")
-    assert page.count('href="/licenses/') == 20
-    assert few.count == many.count
+    with count_queries() as inbox_many:
+        inbox = _page(client, "/licenses?side=licensor&status=requested")
+    assert page.count('href="/licenses/') == 20 and inbox.count('href="/licenses/') == 20
+    assert few.count == many.count and inbox_few.count == inbox_many.count
 
 
 def test_offer_form_takes_a_price_in_dollars(client, world):
