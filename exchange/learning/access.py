@@ -73,7 +73,7 @@ def find_access(user: User | None, module: Module, on: date | None = None) -> Ac
     on = on or current_day()
     if user is None or module.status not in TAKEABLE_STATUSES:
         return None
-    own = _own_organization(user, module)
+    own = _own_organization(user, module) if module.status == "published" else None
     if own is not None:
         return Access(organization=own)
     licenses = _active_licenses(user, module.id, on)

@@ -76,6 +76,9 @@ def test_own_organization_takes_its_modules_without_a_license(world):
     provider_member = add_member(world.provider, "member")
     assert access.find_access(provider_member, owned).organization == world.provider
     assert access.find_access(world.member, make_module(world.association, world.provider)) is None
+    catalog.retire_module(staff_of(world.provider), owned)  # no longer offered, even at home
+    commit()
+    assert access.find_access(world.member, owned) is None
 
 
 def test_a_launch_takes_one_seat_per_learner(world):
