@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.licensing.views import bp as licensing_bp
     from exchange.notifications.views import bp as notifications_bp
     from exchange.organizations.views import bp as organizations_bp
+    from exchange.sharing.views import bp as sharing_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(accounts_bp)
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(licensing_bp)
     app.register_blueprint(learning_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(sharing_bp)
 
 
 @event.listens_for(Engine, "connect")

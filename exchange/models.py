@@ -13,7 +13,7 @@ from exchange.learning.models import Completion, CompletionCredit, ModuleLaunch
 from exchange.licensing.models import License, LicenseSeat, Offer
 from exchange.notifications.models import Notification
 from exchange.organizations.models import Membership, Organization
-from exchange.search.models import SearchEvent, SearchOutbox
+from exchange.search.models import SearchEvent, SearchEventProvider, SearchOutbox
 
 __all__ = [
     "ApiToken",
@@ -33,6 +33,7 @@ __all__ = [
     "Offer",
     "Organization",
     "SearchEvent",
+    "SearchEventProvider",
     "SearchOutbox",
     "User",
 ]

@@ -122,13 +122,21 @@ def register_api(app: Flask) -> None:
     from exchange.learning.api import blp as learning_blp
     from exchange.licensing.api import blp as licensing_blp
     from exchange.organizations.api import blp as organizations_blp
+    from exchange.sharing.api import blp as sharing_blp
 
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/tokens"},
     )
-    for blp in (accounts_blp, organizations_blp, modules_blp, licensing_blp, learning_blp):
+    for blp in (
+        accounts_blp,
+        organizations_blp,
+        modules_blp,
+        licensing_blp,
+        learning_blp,
+        sharing_blp,
+    ):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix=API_PREFIX + (blp.url_prefix or ""))
     app.register_blueprint(docs)

@@ -42,6 +42,11 @@ SEARCH_SCALARS = (
 
 @bp.get("/")
 def home():
+    """The landing page; after sign-in, the person's dashboard."""
+    if actor() is not None:
+        from exchange.sharing.views import dashboard_page
+
+        return dashboard_page()
     latest = services.list_modules(actor(), {"page": 1, "per_page": 6, "sort": "newest"})
     stats = {
         "modules": latest.total,

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from exchange.api import authenticated, require_api_user
 from exchange.catalog import services as catalog
 from exchange.database import transaction
+from exchange.exports import csv_response
 from exchange.learning import access, services
 from exchange.learning.certificates import certificate_pdf
 from exchange.learning.schemas import (
@@ -86,11 +87,7 @@ def transcript(params):
     actor = require_api_user()
     completions = services.transcript(actor, params["year"])
     if params["format"] == "csv":
-        return Response(
-            services.transcript_csv(completions),
-            mimetype="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="transcript.csv"'},
-        )
+        return csv_response(services.transcript_csv(completions), "transcript.csv")
     return {"items": completions, "totals": services.transcript_totals(actor, params["year"])}
 
 

@@ -5,8 +5,6 @@ Totals are computed in SQL (sums of hundredths, exact on every database).
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +26,7 @@ from exchange.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from exchange.exports import csv_text
 from exchange.extensions import db
 from exchange.learning import access as access_rules
 from exchange.learning.models import Completion, CompletionCredit
@@ -225,22 +224,20 @@ TRANSCRIPT_COLUMNS = (
 
 def transcript_csv(completions: list[Completion]) -> str:
     """One row per credit claimed (one row without credit for a certificate of participation)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(TRANSCRIPT_COLUMNS)
+    rows = []
     for completion in completions:
         base = [
             completion.completed_on.isoformat(),
             completion.certificate_number,
-            _csv_safe(completion.module_title),
+            completion.module_title,
             completion.module_version,
-            _csv_safe(completion.provider.name),
+            completion.provider.name,
             completion.minutes_spent,
         ]
         if not completion.credits:
-            writer.writerow([*base, "", "Certificate of participation", ""])
+            rows.append([*base, "", "Certificate of participation", ""])
         for credit in completion.credits:
-            writer.writerow(
+            rows.append(
                 [
                     *base,
                     credit.credit_type,
@@ -248,12 +245,7 @@ def transcript_csv(completions: list[Completion]) -> str:
                     f"{credit.amount:.2f}",
                 ]
             )
-    return out.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    """A leading = + - @ would run as a formula in a spreadsheet: quote it."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return csv_text(TRANSCRIPT_COLUMNS, rows)
 
 
 # What providers see ----------------------------------------------------------------------

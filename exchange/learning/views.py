@@ -13,6 +13,7 @@ from exchange.catalog.models import Module
 from exchange.catalog.presenters import module_page_data
 from exchange.database import today, transaction
 from exchange.errors import ConflictError, DomainError, PermissionDeniedError
+from exchange.exports import csv_response
 from exchange.extensions import db
 from exchange.forms import error_fields, load_form
 from exchange.learning import access, services
@@ -148,11 +149,7 @@ def transcript():
 @bp.get("/transcript.csv")
 @login_required
 def transcript_csv():
-    return Response(
-        services.transcript_csv(services.transcript(actor())),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="transcript.csv"'},
-    )
+    return csv_response(services.transcript_csv(services.transcript(actor())), "transcript.csv")
 
 
 @bp.get("/certificates/<string:certificate_number>.pdf")

@@ -283,6 +283,9 @@ def list_licenses(actor: User | None, filters: dict[str, Any], on: date | None =
         stmt = stmt.where(License.state_clause(filters["status"], on))
     if filters.get("module_id") is not None:
         stmt = stmt.where(License.module_id == filters["module_id"])
+    for party in ("licensor_id", "licensee_id"):  # one organization's side (dashboards)
+        if filters.get(party) is not None:
+            stmt = stmt.where(getattr(License, party) == filters[party])
     stmt = _with_parties(stmt.order_by(License.created_at.desc(), License.id.desc()))
     page = db.paginate(
         stmt,

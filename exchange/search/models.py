@@ -41,3 +41,18 @@ class SearchEvent(db.Model):
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
+
+
+class SearchEventProvider(db.Model):
+    """A provider whose modules were on the first page of a search: how a provider learns
+    which searches found its modules (for its dashboard), without recording any person."""
+
+    __tablename__ = "search_event_providers"
+
+    search_event_id: Mapped[int] = mapped_column(
+        ForeignKey("search_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    hits: Mapped[int] = mapped_column(Integer)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from exchange import permissions, vocab
@@ -23,7 +23,7 @@ from exchange.organizations.models import Organization
 from exchange.search.backend import FACET_DIMENSIONS, SearchRequest
 from exchange.search.highlight import highlight
 from exchange.search.indexing import ensure_index, rebuild_index
-from exchange.search.models import SearchEvent
+from exchange.search.models import SearchEvent, SearchEventProvider
 from exchange.search.whoosh_index import IndexUnavailable
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def search_catalog(actor: User | None, params: dict[str, Any], record: bool = Tr
         outcome = ensure_index().search(request)
     if record:  # before loading the rows: its commit would expire them
         found = outcome.original_total if outcome.showing_suggestion else outcome.total
-        _record(actor, params, found or 0, outcome.suggestion, started)
+        _record(actor, params, found or 0, outcome.suggestion, started, outcome.module_ids)
     modules = _load_in_order(outcome.module_ids, actor, request)
     page = CatalogPage(
         items=modules,
@@ -236,6 +236,7 @@ def _record(
     total: int,
     suggestion: str | None,
     started: float,
+    module_ids: list[int] | None = None,
 ) -> None:
     filters = {
         key: (str(value) if not isinstance(value, list | bool | int | str) else value)
@@ -253,6 +254,18 @@ def _record(
     try:
         with transaction():
             db.session.add(event)
+            if event.query.strip() and module_ids:
+                db.session.flush()
+                for provider_id, hits in db.session.execute(
+                    select(Module.provider_id, func.count(Module.id))
+                    .where(Module.id.in_(module_ids), Module.provider_id.is_not(None))
+                    .group_by(Module.provider_id)
+                ):
+                    db.session.add(
+                        SearchEventProvider(
+                            search_event_id=event.id, provider_id=provider_id, hits=hits
+                        )
+                    )
     except Exception:  # noqa: BLE001 - losing a log line must not lose the search
         log.exception("Could not record a search event.")
 

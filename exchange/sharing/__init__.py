@@ -1,0 +1,1 @@
+"""Who shares with whom: the sharing network, dashboards and reports."""

@@ -1,0 +1,72 @@
+"""API: the sharing network and the PARS learner counts."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from exchange.api import authenticated, require_api_user
+from exchange.errors import FieldValidationError
+from exchange.exports import csv_response
+from exchange.organizations import services as organizations
+from exchange.sharing import dashboards, reports, services
+from exchange.sharing.schemas import (
+    LearnerCountQuerySchema,
+    LearnerCountSchema,
+    SharingPageSchema,
+    SharingQuerySchema,
+)
+
+blp = Blueprint(
+    "Sharing",
+    __name__,
+    url_prefix="/sharing",
+    description="Who shares with whom: provider -> organization links and learner counts.",
+)
+SECURED = [{"bearerAuth": []}]
+
+
+@blp.route("", methods=["GET"])
+@authenticated
+@blp.arguments(SharingQuerySchema, location="query")
+@blp.response(200, SharingPageSchema)
+@blp.doc(security=SECURED)
+def sharing(params):
+    """Links provider -> licensee with their numbers. Platform admins see every link; staff
+    see the links their organizations are party to, and the rest only as `others`, one
+    anonymous total. Members are refused (403)."""
+    actor = require_api_user()
+    filters = services.SharingFilters.from_params(
+        {**params, "descending": params["order"] == "desc"}
+    )
+    network = services.sharing_network(actor, filters)
+    start = (params["page"] - 1) * params["per_page"]
+    return {
+        "items": network.edges[start : start + params["per_page"]],
+        "total": len(network.edges),
+        "page": params["page"],
+        "per_page": params["per_page"],
+        "others": network.others,
+    }
+
+
+@blp.route("/learner-counts", methods=["GET"])
+@authenticated
+@blp.arguments(LearnerCountQuerySchema, location="query")
+@blp.response(200, LearnerCountSchema(many=True))
+@blp.doc(security=SECURED)
+def learner_counts(params):
+    """The PARS view of a provider's modules: per module and calendar year, physician and
+    other learners, credits by type and licensee organizations, from completions only.
+    `provider_id` defaults to your provider; `format=csv` for CSV."""
+    actor = require_api_user()
+    if params["provider_id"] is not None:
+        provider = organizations.get_organization(params["provider_id"])
+    else:
+        own = [o for o in dashboards.staff_organizations(actor) if o.is_provider_kind]
+        if not own:
+            raise FieldValidationError({"provider_id": ["Give the provider's ID."]})
+        provider = own[0]
+    rows = reports.learner_counts(actor, provider, params["year"])
+    if params["format"] == "csv":
+        return csv_response(reports.learner_counts_csv(rows), f"learner-counts-{provider.slug}.csv")
+    return rows

@@ -1,0 +1,227 @@
+"""Pages: the sharing network (picture, table, CSV), the timeline of a link, the reports,
+and the dashboards that are the home page after sign-in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import login_required
+
+from exchange import permissions, vocab
+from exchange.database import today
+from exchange.errors import PermissionDeniedError
+from exchange.exports import csv_response, csv_text
+from exchange.forms import load_form
+from exchange.organizations import services as organizations
+from exchange.organizations.models import Organization
+from exchange.sharing import dashboards, reports, services
+from exchange.sharing.picture import bar_chart, network_picture
+from exchange.sharing.schemas import LearnerCountQuerySchema, SharingQuerySchema
+from exchange.templating import actor
+
+bp = Blueprint("sharing", __name__)
+
+FILTER_ARGS = (
+    "since",
+    "until",
+    "specialty",
+    "credit_type",
+    "active_only",
+    "provider_id",
+    "organization_id",
+    "sort",
+    "order",
+    "weight",
+)
+EDGE_COLUMNS = (
+    "provider_id",
+    "provider_name",
+    "organization_id",
+    "organization_name",
+    "modules",
+    "active_licenses",
+    "learners",
+    "credits_awarded",
+    "first_shared",
+    "latest_shared",
+)
+
+
+def _filters() -> tuple[dict[str, Any], dict[str, list[str]]]:
+    raw = {k: v for k in FILTER_ARGS if (v := request.args.get(k, "").strip())}
+    result = load_form(SharingQuerySchema(), raw)
+    if result.ok:
+        return result.data, {}
+    return load_form(SharingQuerySchema(), {}).data, result.errors
+
+
+def _network(params):
+    filters = services.SharingFilters.from_params(
+        {**params, "descending": params["order"] == "desc"}
+    )
+    return services.sharing_network(actor(), filters)
+
+
+@bp.get("/sharing")
+@login_required
+def network():
+    params, errors = _filters()
+    network = _network(params)
+    return render_template(
+        "sharing/network.html",
+        network=network,
+        picture=network_picture(network.edges, params["weight"]),
+        params=params,
+        errors=errors,
+        names=_names(params),
+        is_admin=permissions.is_platform_admin(actor()),
+    ), (400 if errors else 200)
+
+
+def _names(params) -> dict[str, str]:
+    """Names of the provider and organization the view is narrowed to."""
+    names = {}
+    for key in ("provider_id", "organization_id"):
+        if params.get(key) is not None:
+            from exchange.extensions import db
+
+            org = db.session.get(Organization, params[key])
+            names[key] = org.name if org else "an unknown organization"
+    return names
+
+
+@bp.get("/sharing.csv")
+@login_required
+def network_csv():
+    params, _ = _filters()
+    edges = _network(params).edges
+    return csv_response(
+        csv_text(
+            EDGE_COLUMNS,
+            (
+                [
+                    e.provider_id,
+                    e.provider_name,
+                    e.organization_id,
+                    e.organization_name,
+                    e.modules,
+                    e.active_licenses,
+                    e.learners,
+                    f"{e.credits_awarded:.2f}",
+                    e.first_shared.isoformat() if e.first_shared else "",
+                    e.latest_shared.isoformat() if e.latest_shared else "",
+                ]
+                for e in edges
+            ),
+        ),
+        "sharing.csv",
+    )
+
+
+@bp.get("/sharing/links/<int:provider_id>/<int:organization_id>")
+@login_required
+def link(provider_id: int, organization_id: int):
+    provider = organizations.get_organization(provider_id)
+    organization = organizations.get_organization(organization_id)
+    entries = services.link_timeline(actor(), provider.id, organization.id)
+    network = services.sharing_network(
+        actor(),
+        services.SharingFilters(provider_id=provider.id, organization_id=organization.id),
+    )
+    return render_template(
+        "sharing/link.html",
+        provider=provider,
+        organization=organization,
+        entries=entries,
+        edge=network.edges[0] if network.edges else None,
+    )
+
+
+# Reports ---------------------------------------------------------------------------------
+
+
+def _provider_from_args() -> tuple[Organization, int | None]:
+    """The provider a report is about: `?provider_id=`, else the viewer's own provider."""
+    raw = {k: v for k in ("provider_id", "year") if (v := request.args.get(k, "").strip())}
+    result = load_form(LearnerCountQuerySchema(), raw)
+    if not result.ok:
+        abort(400, description="Give the provider and year as numbers.")
+    if result.data["provider_id"] is not None:
+        return organizations.get_organization(result.data["provider_id"]), result.data["year"]
+    own = [o for o in dashboards.staff_organizations(actor()) if o.is_provider_kind]
+    if not own:
+        raise PermissionDeniedError("Learner counts are for education staff of providers.")
+    return own[0], result.data["year"]
+
+
+@bp.get("/reports/learner-counts")
+@login_required
+def learner_counts():
+    provider, year = _provider_from_args()
+    rows = reports.learner_counts(actor(), provider, year)
+    return render_template(
+        "sharing/learner_counts.html",
+        provider=provider,
+        rows=rows,
+        year=year,
+        providers=[o for o in dashboards.staff_organizations(actor()) if o.is_provider_kind],
+        credit_types=[t for t in vocab.CREDIT_TYPES if any(t in r.credits for r in rows)],
+    )
+
+
+@bp.get("/reports/learner-counts.csv")
+@login_required
+def learner_counts_csv():
+    provider, year = _provider_from_args()
+    rows = reports.learner_counts(actor(), provider, year)
+    return csv_response(reports.learner_counts_csv(rows), f"learner-counts-{provider.slug}.csv")
+
+
+@bp.get("/organizations/<slug>/member-completions")
+@login_required
+def member_completions(slug: str):
+    organization = organizations.get_organization_by_slug(slug)
+    rows = reports.member_completions(actor(), organization)
+    if request.args.get("format") == "csv":
+        return csv_response(
+            reports.member_completions_csv(rows), f"member-completions-{organization.slug}.csv"
+        )
+    return render_template(
+        "sharing/member_completions.html",
+        organization=organization,
+        rows=rows,
+        credit_types=[t for t in vocab.CREDIT_TYPES if any(t in r.credits for r in rows)],
+    )
+
+
+# The dashboards --------------------------------------------------------------------------
+
+
+def dashboard_page():
+    """The home page of a signed-in person: a dashboard for each of their roles."""
+    user = actor()
+    staff_orgs = dashboards.staff_organizations(user)
+    chosen = request.args.get("org")
+    current = next(
+        (o for o in staff_orgs if o.slug == chosen), staff_orgs[0] if staff_orgs else None
+    )
+    provider = association = None
+    if current is not None:
+        if current.is_provider_kind:
+            provider = dashboards.provider_dashboard(user, current)
+            provider["chart"] = bar_chart(provider["completions_by_month"])
+        if current.kind in ("association", "both") or not current.is_provider_kind:
+            association = dashboards.association_dashboard(user, current)
+            association["completions_chart"] = bar_chart(association["completions_by_month"])
+            association["credits_chart"] = bar_chart(association["credits_by_month"])
+    member = dashboards.member_dashboard(user)
+    return render_template(
+        "sharing/dashboard.html",
+        staff_orgs=staff_orgs,
+        current=current,
+        provider=provider,
+        association=association,
+        member=member,
+        on=today(),
+    )
