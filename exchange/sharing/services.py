@@ -15,12 +15,13 @@ anonymous visitors see nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import aliased
 
 from exchange import permissions
 from exchange.accounts.models import User
@@ -182,6 +183,15 @@ def _completion_conditions(filters: SharingFilters, on: date) -> list:
     return conditions
 
 
+def _claimed(credit_type: str):
+    """Completions that awarded credit of `credit_type` (an alias: the outer query may join
+    the credits table itself)."""
+    claimed = aliased(CompletionCredit)
+    return exists().where(
+        claimed.completion_id == Completion.id, claimed.credit_type == credit_type
+    )
+
+
 def _credit_join(filters: SharingFilters):
     on = CompletionCredit.completion_id == Completion.id
     if filters.credit_type:
@@ -216,12 +226,7 @@ def _edges(filters: SharingFilters, on: date) -> dict[tuple[int, int], Edge]:
         )
     completion_filter = _completion_conditions(filters, on)
     if filters.credit_type:
-        completion_filter.append(
-            exists().where(
-                CompletionCredit.completion_id == Completion.id,
-                CompletionCredit.credit_type == filters.credit_type,
-            )
-        )
+        completion_filter.append(_claimed(filters.credit_type))
     for provider_id, organization_id, learners, credits in db.session.execute(
         select(
             Completion.provider_id,
@@ -248,12 +253,7 @@ def _provider_learners(filters: SharingFilters, on: date, provider_ids: set[int]
         return {}
     conditions = _completion_conditions(filters, on)
     if filters.credit_type:
-        conditions.append(
-            exists().where(
-                CompletionCredit.completion_id == Completion.id,
-                CompletionCredit.credit_type == filters.credit_type,
-            )
-        )
+        conditions.append(_claimed(filters.credit_type))
     return dict(
         db.session.execute(
             select(Completion.provider_id, func.count(func.distinct(Completion.user_id)))
@@ -330,10 +330,6 @@ def sharing_network(actor: User | None, filters: SharingFilters, on: date | None
     )
 
 
-def narrowed(filters: SharingFilters, **changes: Any) -> SharingFilters:
-    return replace(filters, **changes)
-
-
 # The activity timeline of one link ------------------------------------------------------
 
 
@@ -393,18 +389,3 @@ def link_timeline(
         if lic.state_on(on) == "expired":
             entries.append(TimelineEntry(lic.end_date, "expired", lic.id, title))
     return sorted(entries, key=lambda e: (e.day, e.license_id), reverse=True)
-
-
-def participants(edges: list[Edge]) -> dict[str, list[tuple[int, str]]]:
-    return {
-        "providers": sorted({(e.provider_id, e.provider_name) for e in edges}, key=lambda p: p[1]),
-        "organizations": sorted(
-            {(e.organization_id, e.organization_name) for e in edges}, key=lambda p: p[1]
-        ),
-    }
-
-
-def visible_filter_clause(actor: User | None):
-    """Links the actor is party to, as a license condition (used by reports)."""
-    mine = actor.organization_ids(*permissions.EDITOR_ROLES) if actor else set()
-    return or_(License.licensor_id.in_(mine), License.licensee_id.in_(mine))
