@@ -21,6 +21,7 @@ from exchange.learning.certificates import certificate_pdf
 from exchange.learning.schemas import CompletionInputSchema
 from exchange.organizations import services as organizations
 from exchange.pagination import page_number
+from exchange.security import allow_form_redirect_to
 from exchange.templating import actor
 
 bp = Blueprint("learning", __name__)
@@ -39,6 +40,7 @@ def start(module_id: int):
     """Before launching: disclosures, objectives, time and credit (a CME requirement)."""
     module = catalog.get_module(actor(), module_id)
     found = access.require_access(actor(), module)
+    allow_form_redirect_to(module.content_url)
     return render_template(
         "learning/start.html",
         module=module,

@@ -367,10 +367,12 @@ def test_transcript_csv(licensed):
 
 
 def test_csv_neutralizes_spreadsheet_formulas(world):
-    from exchange.learning.services import _csv_safe
-
-    assert _csv_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert _csv_safe("Asthma") == "Asthma"
+    world.module.title = "=HYPERLINK(1)"
+    make_license(world.module, world.association, world.offer)
+    completion = complete(world.member, world.module)
+    completion.module_title = "=HYPERLINK(1)"
+    text = services.transcript_csv([completion])
+    assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
 
 
 # What providers see ------------------------------------------------------------------------

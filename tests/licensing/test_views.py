@@ -339,3 +339,16 @@ def test_expired_license_page_and_past_dates(client, world):
         sign_in(client, world.member)
         assert client.get(f"/modules/{world.module.id}/start").status_code == 403
     assert license.start_date == today()
+
+
+def test_the_start_page_lets_its_launch_form_redirect_to_the_content(client, world):
+    """Browsers apply the CSP form-action to the launch button's redirect: the start page
+    allows exactly the content's origin, every other page only its own."""
+    make_license(world.module, world.association, world.offer)
+    sign_in(client, world.member)
+    start = client.get(f"/modules/{world.module.id}/start")
+    assert "form-action 'self' https://learn.example.test;" in (
+        start.headers["Content-Security-Policy"]
+    )
+    other = client.get("/library")
+    assert "form-action 'self';" in other.headers["Content-Security-Policy"]
