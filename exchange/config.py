@@ -10,6 +10,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigurationError(RuntimeError):
@@ -52,9 +53,18 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
             )
         secret_key = _instance_secret_key(instance)
 
+    timezone = overrides.get("EXCHANGE_TIMEZONE") or env.get("EXCHANGE_TIMEZONE") or "UTC"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigurationError(
+            f"EXCHANGE_TIMEZONE={timezone!r} is not a time zone (try America/New_York)."
+        ) from error
+
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'exchange.db'}"
     config: dict[str, Any] = {
         "EXCHANGE_ENV": environment,
+        "EXCHANGE_TIMEZONE": timezone,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -7,10 +7,12 @@ Commit hooks registered by features (search indexing) run around that single com
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
@@ -23,8 +25,21 @@ def utcnow() -> datetime:
 
 
 def today() -> date:
-    """The current date in UTC: the one clock every date rule reads."""
-    return utcnow().date()
+    """The current date where the exchange works (EXCHANGE_TIMEZONE, UTC by default): the
+    one clock every date rule reads: license start and end days, termination days."""
+    return utcnow().astimezone(_timezone()).date()
+
+
+def _timezone() -> ZoneInfo:
+    from flask import current_app, has_app_context
+
+    name = current_app.config.get("EXCHANGE_TIMEZONE", "UTC") if has_app_context() else "UTC"
+    return _zone(name)
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 class UTCDateTime(TypeDecorator):

@@ -69,3 +69,25 @@ def test_no_secret_constant_in_code():
 
     source = (Path(__file__).parent.parent / "exchange" / "config.py").read_text()
     assert 'SECRET_KEY": "' not in source
+
+
+def test_the_exchange_day_follows_its_time_zone(tmp_path):
+    """At 02:00 UTC on 2 Jan it is still 1 Jan in New York: date rules read that day."""
+    from datetime import UTC, date, datetime
+
+    import time_machine
+
+    from exchange import create_app
+    from exchange.config import ConfigurationError
+    from exchange.database import today
+
+    base = {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path}/t.db"}
+    with time_machine.travel(datetime(2027, 1, 2, 2, 0, tzinfo=UTC), tick=False):
+        with create_app({**base, "EXCHANGE_TIMEZONE": "America/New_York"}).app_context():
+            assert today() == date(2027, 1, 1)
+        with create_app(base).app_context():
+            assert today() == date(2027, 1, 2)
+    import pytest
+
+    with pytest.raises(ConfigurationError, match="EXCHANGE_TIMEZONE"):
+        create_app({**base, "EXCHANGE_TIMEZONE": "Mars/Olympus"})

@@ -517,6 +517,9 @@ def update_module(
                 "fields": sorted(k for k in changes if k in EDITABLE_FIELDS),
             },
         )
+        from exchange.licensing.services import module_changed
+
+        module_changed(actor, module, on)
     search_index.enqueue(module.id)
     db.session.flush()
     return module

@@ -23,7 +23,7 @@ from exchange.errors import ConflictError, PermissionDeniedError
 from exchange.extensions import db
 from exchange.learning.models import Completion, ModuleLaunch
 from exchange.licensing.models import License, LicenseSeat
-from exchange.notifications.services import link_to
+from exchange.notifications.services import absolute_url, link_to
 from exchange.organizations.models import Organization
 
 TAKEABLE_STATUSES = ("published", "retired")  # retired: licenses keep access to their end
@@ -80,20 +80,49 @@ def find_access(user: User | None, module: Module, on: date | None = None) -> Ac
     return Access(organization=licenses[0].licensee, license=licenses[0]) if licenses else None
 
 
-def refusal(user: User | None, module: Module) -> str:
-    """Why a learner cannot take the module, and who could change that."""
+def refusal(user: User | None, module: Module, on: date | None = None) -> str:
+    """Why a learner cannot take the module, and what (if anything) would change that."""
+    from exchange.licensing.services import licensing_refusal
+
+    on = on or current_day()
     provider = module.provider.name if module.provider else "its provider of record"
     if user is None:
         return "Sign in to take this module."
-    orgs = sorted((m.organization for m in user.memberships), key=lambda o: o.name.casefold())
     if module.status not in TAKEABLE_STATUSES:
         return "This module is not open to learners."
+    org_ids = user.organization_ids()
+    if module.status == "retired" and org_ids & {module.owner_id, module.provider_id}:
+        return f"“{module.title}” is retired: it is no longer offered, even to its own members."
+    scheduled = db.session.scalar(
+        select(License.start_date)
+        .where(
+            License.module_id == module.id,
+            License.licensee_id.in_(org_ids or {-1}),
+            License.state_clause("scheduled", on),
+        )
+        .order_by(License.start_date)
+        .limit(1)
+    )
+    if scheduled is not None:
+        return (
+            f"Your organization's license for “{module.title}” starts on "
+            f"{scheduled.isoformat()}: you can take it from then."
+        )
+    unavailable = licensing_refusal(module, on)
+    if unavailable is not None:
+        return f"None of your organizations holds an active license for “{module.title}”. " + (
+            unavailable
+        )
+    orgs = sorted(
+        (m.organization for m in user.memberships if not m.organization.is_ineligible_company),
+        key=lambda o: o.name.casefold(),
+    )
     if not orgs:
         return (
             f"None of your organizations holds a license for “{module.title}”. "
             f"Organizations license it from {provider}; join an organization that does."
         )
-    names = " or ".join(o.name for o in orgs if not o.is_ineligible_company) or "your organization"
+    names = " or ".join(o.name for o in orgs)
     return (
         f"None of your organizations holds an active license for “{module.title}”. "
         f"Ask the education staff of {names} to request one from {provider}."
@@ -103,16 +132,20 @@ def refusal(user: User | None, module: Module) -> str:
 def require_access(user: User | None, module: Module, on: date | None = None) -> Access:
     access = find_access(user, module, on)
     if access is None:
-        raise PermissionDeniedError(refusal(user, module))
+        raise PermissionDeniedError(refusal(user, module, on))
     return access
 
 
 def _take_seat(license: License, user: User) -> bool:
     """Take (or keep) the user's seat on the license; False when none is left."""
     # Lock the license row (PostgreSQL: FOR UPDATE) so concurrent launches count one at a time.
-    locked = db.session.execute(
-        select(License.seats).where(License.id == license.id).with_for_update()
-    ).scalar_one()
+    locked, still_active = db.session.execute(
+        select(License.seats, License.active_clause(current_day()))
+        .where(License.id == license.id)
+        .with_for_update()
+    ).one()
+    if not still_active:  # revoked a moment ago, under our feet
+        return False
     held = db.session.scalar(
         select(LicenseSeat.id).where(
             LicenseSeat.license_id == license.id, LicenseSeat.user_id == user.id
@@ -134,7 +167,9 @@ def _take_seat(license: License, user: User) -> bool:
     return True
 
 
-def launch(user: User | None, module: Module, on: date | None = None) -> tuple[str, Access]:
+def launch(
+    user: User | None, module: Module, on: date | None = None, external: bool = False
+) -> tuple[str, Access]:
     """Record the launch (taking a seat when through a license) and return the content URL."""
     on = on or current_day()
     access = require_access(user, module, on)
@@ -157,15 +192,17 @@ def launch(user: User | None, module: Module, on: date | None = None) -> tuple[s
         )
     )
     db.session.flush()
-    return content_url(module), access
+    return content_url(module, external), access
 
 
-def content_url(module: Module) -> str:
+def content_url(module: Module, external: bool = False) -> str:
+    """Where the content is: its launch URL, or the uploaded file served here (an absolute
+    address for API clients, which hand it to the learner's browser)."""
     if module.content_url:
         return module.content_url
-    if module.content_file:
-        return link_to("catalog.content_file", module_id=module.id)
-    return link_to("catalog.module_page", module_id=module.id)
+    endpoint = "catalog.content_file" if module.content_file else "catalog.module_page"
+    link = link_to(endpoint, module_id=module.id)
+    return absolute_url(link) if external else link
 
 
 def has_launched(user: User, module: Module) -> bool:
@@ -186,12 +223,16 @@ def may_open_content(user: User | None, module: Module, on: date | None = None) 
     access = find_access(user, module, on)
     if access is None:
         return False
-    if access.license is None:
-        return True
+    if access.license is None:  # the learner's own organization's module: once launched
+        return has_launched(user, module)
+    return holds_seat(user, access.license)
+
+
+def holds_seat(user: User, license: License) -> bool:
     return bool(
         db.session.scalar(
             select(LicenseSeat.id).where(
-                LicenseSeat.license_id == access.license.id, LicenseSeat.user_id == user.id
+                LicenseSeat.license_id == license.id, LicenseSeat.user_id == user.id
             )
         )
     )
@@ -260,10 +301,14 @@ def library(user: User, page: int = 1, per_page: int = 20, on: date | None = Non
             .order_by(License.end_date.desc(), License.id)
         ):
             best.setdefault(license.module_id, license)
-    completed = set(
+    completed = set(  # of the current version: a new version can be taken for credit again
         db.session.scalars(
-            select(Completion.module_id).where(
-                Completion.user_id == user.id, Completion.module_id.in_(module_ids or [-1])
+            select(Completion.module_id)
+            .join(Module, Module.id == Completion.module_id)
+            .where(
+                Completion.user_id == user.id,
+                Completion.module_id.in_(module_ids or [-1]),
+                Completion.module_version == Module.version,
             )
         )
     )

@@ -44,7 +44,7 @@ def launch(module_id):
     """Record an access (one seat per learner per license) and return where the content is."""
     actor = require_api_user()
     with transaction():
-        url, through = access.launch(actor, catalog.get_module(actor, module_id))
+        url, through = access.launch(actor, catalog.get_module(actor, module_id), external=True)
     return {
         "launch_url": url,
         "license_id": through.license.id if through.license else None,
@@ -85,10 +85,11 @@ def complete(data):
 def transcript(params):
     """Your completions with credits, and totals by year and credit type; `?format=csv`."""
     actor = require_api_user()
-    completions = services.transcript(actor, params["year"])
     if params["format"] == "csv":
+        completions = services.transcript(actor, params["year"])
         return csv_response(services.transcript_csv(completions), "transcript.csv")
-    return {"items": completions, "totals": services.transcript_totals(actor, params["year"])}
+    page = services.transcript_page(actor, params["year"], params["page"], params["per_page"])
+    return {**envelope(page), "totals": services.transcript_totals(actor, params["year"])}
 
 
 @blp.route("/completions/<string:certificate_number>/certificate.pdf", methods=["GET"])

@@ -28,12 +28,8 @@ def module_panel(user: User | None, module: Module) -> dict[str, Any]:
     }
     if user is None:
         return panel
-    if module.status == "published" and module.is_available(on):
-        panel["request_orgs"] = [
-            org
-            for org in licensing.licensable_organizations(user)
-            if org.id not in (module.owner_id, module.provider_id)
-        ]
+    if licensing.licensing_refusal(module, on) is None:
+        panel["request_orgs"] = licensing.request_choices(user, module)
     if user.organization_ids(*permissions.EDITOR_ROLES):
         panel["licenses"] = licensing.licenses_for_module(user, module, on)
     found = access.find_access(user, module, on)

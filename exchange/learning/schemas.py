@@ -38,7 +38,7 @@ class CompletionInputSchema(Schema):
     )
 
 
-class TranscriptQuerySchema(Schema):
+class TranscriptQuerySchema(PageQuerySchema):
     format = choice(["json", "csv"], load_default="json")
     year = WholeNumber(load_default=None, validate=validate.Range(min=1990, max=2200))
 
@@ -87,7 +87,12 @@ class CreditTotalSchema(Schema):
 
 
 class TranscriptSchema(Schema):
+    """The list envelope, plus the credit totals by year and type of the whole transcript."""
+
     items = fields.List(fields.Nested(CompletionSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
     totals = fields.List(fields.Nested(CreditTotalSchema))
 
 

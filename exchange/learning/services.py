@@ -171,12 +171,21 @@ def get_completion_by_number(actor: User | None, number: str) -> Completion:
     return completion
 
 
-def transcript(user: User, year: int | None = None) -> list[Completion]:
+def _transcript_query(user: User, year: int | None):
     stmt = _completion_query().where(Completion.user_id == user.id)
     if year is not None:
         stmt = stmt.where(extract("year", Completion.completed_on) == year)
-    return list(
-        db.session.scalars(stmt.order_by(Completion.completed_on.desc(), Completion.id.desc()))
+    return stmt.order_by(Completion.completed_on.desc(), Completion.id.desc())
+
+
+def transcript(user: User, year: int | None = None) -> list[Completion]:
+    return list(db.session.scalars(_transcript_query(user, year)))
+
+
+def transcript_page(user: User, year: int | None, page: int, per_page: int):
+    return db.paginate(
+        _transcript_query(user, year), page=page, per_page=per_page, max_per_page=100,
+        error_out=False,
     )
 
 
@@ -283,6 +292,23 @@ def provider_completions(actor: User | None, provider: Organization) -> list[Lic
         .order_by(func.lower(Module.title), func.lower(Organization.name))
     )
     return [LicenseeCompletions(*row) for row in rows]
+
+
+def provider_module_learners(
+    actor: User | None, provider: Organization, module_id: int
+) -> tuple[Module, list[Completion]]:
+    """One of the provider's modules and who completed it; another provider's module does
+    not exist here."""
+    if not permissions.can_view_provider_completions(actor, provider):
+        raise PermissionDeniedError(
+            f"Only education staff of {provider.name} see completions of its modules."
+        )
+    module = db.session.scalar(
+        select(Module).where(Module.id == module_id, Module.provider_id == provider.id)
+    )
+    if module is None:
+        raise NotFoundError("No such module of this provider.")
+    return module, provider_completion_names(actor, provider, module.id)
 
 
 def provider_completion_names(

@@ -3,18 +3,14 @@ and what a provider sees of completions of its modules."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
-from exchange import permissions
 from exchange.catalog import services as catalog
-from exchange.catalog.models import Module
 from exchange.catalog.presenters import module_page_data
 from exchange.database import today, transaction
-from exchange.errors import ConflictError, DomainError, PermissionDeniedError
+from exchange.errors import ConflictError, FieldValidationError
 from exchange.exports import csv_response
-from exchange.extensions import db
 from exchange.forms import error_fields, load_form
 from exchange.learning import access, services
 from exchange.learning.certificates import certificate_pdf
@@ -46,6 +42,7 @@ def start(module_id: int):
         module=module,
         m=module_page_data(module),
         through=found,
+        holds_seat=bool(found.license and access.holds_seat(actor(), found.license)),
         completion=services.existing_completion(actor(), module),
         on=today(),
     )
@@ -98,7 +95,10 @@ def complete(module_id: int):
             try:
                 with transaction():
                     completion = services.complete_module(user, module, result.data)
-            except DomainError as error:
+            except ConflictError as error:  # not launched yet, or completed meanwhile
+                flash(error.message, "warning")
+                return redirect(url_for("learning.start", module_id=module.id))
+            except FieldValidationError as error:
                 errors = _claim_errors(error_fields(error), rows) or {"_schema": [error.message]}
             else:
                 flash(
@@ -107,9 +107,9 @@ def complete(module_id: int):
                 )
                 return redirect(url_for("learning.transcript", done=completion.certificate_number))
     else:
+        # The time is the planned one; the credit is left to the learner, who claims only
+        # what their participation supports (the designation statement says so).
         form = {"minutes_spent": str(module.estimated_minutes or "")}
-        for credit_type, maximum in defaults["types"]:
-            form[f"credits.{credit_type}"] = f"{maximum:.2f}".rstrip("0").rstrip(".")
     return render_template(
         "learning/complete.html",
         module=module,
@@ -170,20 +170,11 @@ def certificate(certificate_number: str):
 def provider_completions(slug: str):
     """Completions of the provider's modules per licensee organization; names per module."""
     provider = organizations.get_organization_by_slug(slug)
-    if not permissions.can_view_provider_completions(actor(), provider):
-        raise PermissionDeniedError(
-            f"Only education staff of {provider.name} see completions of its modules."
-        )
     rows = services.provider_completions(actor(), provider)
     module_id = request.args.get("module_id", "")
     names, module = [], None
     if module_id.isdigit() and len(module_id) <= 9:
-        module = db.session.scalar(
-            select(Module).where(Module.id == int(module_id), Module.provider_id == provider.id)
-        )
-        if module is None:
-            abort(404)
-        names = services.provider_completion_names(actor(), provider, module.id)
+        module, names = services.provider_module_learners(actor(), provider, int(module_id))
     return render_template(
         "learning/provider_completions.html", org=provider, rows=rows, module=module, names=names
     )

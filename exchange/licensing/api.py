@@ -21,7 +21,7 @@ from exchange.licensing.schemas import (
     OfferPatchSchema,
     OfferSchema,
 )
-from exchange.pagination import envelope, page_envelope_schema
+from exchange.pagination import PageQuerySchema, envelope, page_envelope_schema
 
 blp = Blueprint(
     "Licensing",
@@ -33,12 +33,20 @@ SECURED = [{"bearerAuth": []}]
 
 
 @blp.route("/modules/<int:module_id>/offers", methods=["GET"])
-@blp.response(200, OfferSchema(many=True))
-def list_offers(module_id):
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, page_envelope_schema(OfferSchema, "OfferPage"))
+def list_offers(params, module_id):
     """The module's offers: active ones for anyone who may see the module, inactive ones
     too for its provider's staff."""
     actor = current_api_user()
-    return services.list_offers(actor, catalog.get_module(actor, module_id))
+    offers = services.list_offers(actor, catalog.get_module(actor, module_id))
+    start = (params["page"] - 1) * params["per_page"]
+    return {
+        "items": offers[start : start + params["per_page"]],
+        "total": len(offers),
+        "page": params["page"],
+        "per_page": params["per_page"],
+    }
 
 
 @blp.route("/modules/<int:module_id>/offers", methods=["POST"])

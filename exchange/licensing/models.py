@@ -117,10 +117,13 @@ class License(db.Model):
     seats: Mapped[int | None] = mapped_column(Integer)  # None: unlimited
     requested_start_date: Mapped[date | None] = mapped_column(Date)
     start_date: Mapped[date | None] = mapped_column(Date)
-    # The last day of access: start + term, never after the module's termination date.
+    # The last day of access: the day before start + term (a 12-month license from 1 Jan
+    # runs to 31 Dec), never after the module's termination date.
     end_date: Mapped[date | None] = mapped_column(Date)
     message: Mapped[str] = mapped_column(Text, default="")
-    # A copy of the offer's terms as they stood at approval (TERM_FIELDS).
+    # The offer's terms as the licensee saw them when asking, and the copy made at approval
+    # (TERM_FIELDS); approval refuses terms that changed in between.
+    requested_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -10,7 +10,7 @@ from exchange.schema_fields import Text, WholeNumber, choice
 
 MAX_NOTE = 2000
 MAX_SEATS = 1_000_000
-MAX_PRICE_CENTS = 100_000_000_00  # one hundred million, in cents
+MAX_PRICE_CENTS = 1_000_000_000  # ten million in the currency: fits a database INTEGER
 
 
 def _seats(**kwargs) -> WholeNumber:
@@ -29,7 +29,7 @@ class OfferInputSchema(Schema):
     price_cents = WholeNumber(
         load_default=0,
         validate=validate.Range(
-            min=0, max=MAX_PRICE_CENTS, error="Must be between {min} and {max}."
+            min=0, max=MAX_PRICE_CENTS, error="Must be between {min} and {max} cents."
         ),
     )
     currency = choice(vocab.CURRENCIES, load_default="USD")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -48,6 +48,7 @@ OFFER_FIELDS = (
 )
 # Audit actions of a license, as the status each one set.
 HISTORY_STATUSES = {
+    "license.shortened": "shortened",
     "license.requested": "requested",
     "license.granted": "approved",
     "license.approved": "approved",
@@ -64,9 +65,14 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def full_term_end(start: date, term_months: int) -> date:
+    """The last day of a term: a 12-month license from 1 Jan 2027 runs to 31 Dec 2027."""
+    return add_months(start, term_months) - timedelta(days=1)
+
+
 def term_end(start: date, term_months: int, module: Module) -> date:
-    """Start + term, never after the module's termination date."""
-    end = add_months(start, term_months)
+    """The last day of access: the full term, never after the module's termination date."""
+    end = full_term_end(start, term_months)
     if module.termination_date is not None and end > module.termination_date:
         return module.termination_date
     return end
@@ -76,7 +82,7 @@ def was_shortened(license: License) -> bool:
     """Whether the license ends early because the module terminates."""
     if license.start_date is None or license.end_date is None or not license.terms:
         return False
-    return add_months(license.start_date, license.terms["term_months"]) > license.end_date
+    return full_term_end(license.start_date, license.terms["term_months"]) > license.end_date
 
 
 # Offers --------------------------------------------------------------------------------
@@ -319,12 +325,28 @@ def licenses_for_module(actor: User | None, module: Module, on: date | None = No
     return list_licenses(actor, {"module_id": module.id, "per_page": 50}, on).items
 
 
-def licensable_organizations(actor: User | None) -> list[Organization]:
-    """Organizations `actor` may request licenses for (never an ineligible company)."""
+def request_choices(actor: User | None, module: Module) -> list[Organization]:
+    """The organizations `actor` may request this module for: those they are staff or admin
+    of, never an ineligible company, never the module's own owner or provider."""
     if actor is None:
         return []
-    orgs = [m.organization for m in actor.memberships if m.role in permissions.EDITOR_ROLES]
-    return sorted((o for o in orgs if not o.is_ineligible_company), key=lambda o: o.name.casefold())
+    orgs = [
+        m.organization
+        for m in actor.memberships
+        if m.role in permissions.EDITOR_ROLES
+        and not m.organization.is_ineligible_company
+        and m.organization_id not in (module.owner_id, module.provider_id)
+    ]
+    return sorted(orgs, key=lambda o: o.name.casefold())
+
+
+def licensing_refusal(module: Module, on: date | None = None) -> str | None:
+    """Why the module cannot be licensed now, or None when it can."""
+    try:
+        _check_licensable(module, on or current_day())
+    except ConflictError as error:
+        return error.message
+    return None
 
 
 def grantee_choices(module: Module) -> list[Organization]:
@@ -438,6 +460,37 @@ def _open_request(module: Module, licensee: Organization) -> License | None:
     )
 
 
+def _lock_module(module: Module) -> None:
+    """Serialize license decisions on one module (PostgreSQL: a row lock), so two grants or
+    approvals at once cannot both pass the overlap check."""
+    db.session.execute(select(Module.id).where(Module.id == module.id).with_for_update())
+
+
+def _check_no_overlap(module: Module, licensee: Organization, start: date, end: date) -> None:
+    """One approved license per module and licensee at a time: a second one would multiply
+    the seats. A renewal starts the day after the current license ends."""
+    current = db.session.scalar(
+        select(License)
+        .where(
+            License.module_id == module.id,
+            License.licensee_id == licensee.id,
+            License.status == "approved",
+            License.start_date <= end,
+            License.end_date >= start,
+        )
+        .order_by(License.end_date.desc())
+        .limit(1)
+    )
+    if current is not None:
+        renew_on = current.end_date + timedelta(days=1)
+        raise ConflictError(
+            f"{licensee.name} already holds a license for this module from "
+            f"{current.start_date.isoformat()} to {current.end_date.isoformat()} "
+            f"(license {current.id}): a renewal can start on {renew_on.isoformat()}.",
+            {"start_date": [f"Start on {renew_on.isoformat()} or later."]},
+        )
+
+
 def _add_license(license: License) -> None:
     """Insert, turning a lost race on "one open request" into a clear 409."""
     try:
@@ -479,6 +532,7 @@ def request_license(actor: User | None, data: dict[str, Any], on: date | None = 
         seats=data.get("seats"),
         requested_start_date=data.get("start_date"),
         message=data.get("message") or "",
+        requested_terms=offer.terms(),
         requested_at=utcnow(),
         requested_by_id=actor.id,
     )
@@ -534,9 +588,19 @@ def approve_license(
     _decider_only(actor, license)
     _require_requested(license, "approved", on)
     _check_licensable(license.module, on)
+    offer = license.offer
+    if not offer.active or (license.requested_terms and offer.terms() != license.requested_terms):
+        raise ConflictError(
+            "The offer this request was made under has changed (or was deactivated) since: "
+            "decline it, and the licensee can request again under the current terms."
+        )
     start = data.get("start_date") or max(license.requested_start_date or on, on)
-    _check_seats_and_start(license.offer, license.module, None, start, on)
-    _approve_terms(license, license.offer, start)
+    _check_seats_and_start(offer, license.module, None, start, on)
+    _lock_module(license.module)
+    _check_no_overlap(
+        license.module, license.licensee, start, term_end(start, offer.term_months, license.module)
+    )
+    _approve_terms(license, offer, start)
     license.status = "approved"
     license.decided_at = utcnow()
     license.decided_by_id = actor.id
@@ -684,6 +748,8 @@ def grant_license(actor: User | None, data: dict[str, Any], on: date | None = No
             f"{licensee.name} has an open request for this module (license {open_request.id}): "
             "approve that request instead."
         )
+    _lock_module(module)
+    _check_no_overlap(module, licensee, start, term_end(start, offer.term_months, module))
     now = utcnow()
     license = License(
         module=module,
@@ -745,4 +811,75 @@ def _record(
         organization_id=license.licensee_id,
         related_organization_id=license.licensor_id,
         data={"by_organization": by_organization.name, **data},
+    )
+
+
+# When a licensed module changes ---------------------------------------------------------
+
+
+def module_changed(actor: User | None, module: Module, on: date | None = None) -> None:
+    """A published module has a new version. Licenses still to run end no later than its
+    (perhaps earlier) termination date, and every organization licensing it is told."""
+    on = on or current_day()
+    licenses = list(
+        db.session.scalars(
+            select(License)
+            .where(
+                License.module_id == module.id,
+                License.status == "approved",
+                License.end_date >= on,
+            )
+            .options(joinedload(License.licensee), joinedload(License.licensor))
+            .order_by(License.id)
+        )
+    )
+    told: set[int] = set()
+    for license in licenses:
+        termination = module.termination_date
+        if termination is not None and license.end_date > termination:
+            _cut_to_termination(actor, license, termination)
+        if license.licensee_id not in told:
+            told.add(license.licensee_id)
+            notifications.notify_organization(
+                license.licensee,
+                kind="module.new_version",
+                message=(
+                    f"{license.licensor.name} published version {module.version} of "
+                    f"“{module.title}”, which {license.licensee.name} licenses."
+                ),
+                link=notifications.link_to("catalog.module_page", module_id=module.id),
+                exclude=actor,
+            )
+
+
+def _cut_to_termination(actor: User | None, license: License, termination: date) -> None:
+    previous = license.end_date
+    if termination < license.start_date:  # it would never begin: it ends now
+        license.status = "revoked"
+        license.revoked_at = utcnow()
+        license.decision_note = "The module now terminates before this license would start."
+        action, summary = "license.revoked", "The module's new termination date revoked"
+    else:
+        license.end_date = termination
+        action, summary = "license.shortened", "The module's new termination date shortened"
+    db.session.flush()
+    _record(
+        actor,
+        license,
+        action,
+        f"{summary} the license",
+        license.licensor,
+        note=f"Access now ends on {termination.isoformat()} (was {previous.isoformat()}).",
+        previous_end_date=previous.isoformat(),
+        end_date=termination.isoformat(),
+    )
+    notifications.notify_organization(
+        license.licensee,
+        kind=action,
+        message=(
+            f"“{license.module.title}” now terminates on {termination.isoformat()}: your "
+            f"license ends then instead of {previous.isoformat()}."
+        ),
+        link=notifications.link_to("licensing.show", license_id=license.id),
+        exclude=actor,
     )

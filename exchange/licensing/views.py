@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -12,10 +13,11 @@ from exchange import permissions
 from exchange.catalog import services as catalog
 from exchange.catalog.models import Module
 from exchange.database import today, transaction
-from exchange.errors import ConflictError, DomainError
+from exchange.errors import ConflictError, FieldValidationError, PermissionDeniedError
 from exchange.forms import blank_to_none, error_fields, load_form
 from exchange.licensing import services
 from exchange.licensing.schemas import (
+    MAX_PRICE_CENTS,
     ApproveSchema,
     LicenseGrantSchema,
     LicenseListQuerySchema,
@@ -47,7 +49,10 @@ def _offer_values(form) -> tuple[dict[str, Any], dict[str, list[str]]]:
     price = form.get("price", "").strip()
     try:
         values["price_cents"] = int(
-            Amount(allow_zero=True, maximum=100_000_000).deserialize(price or "0") * 100
+            Amount(allow_zero=True, maximum=Decimal(MAX_PRICE_CENTS) / 100).deserialize(
+                price or "0"
+            )
+            * 100
         )
     except ValidationError as error:
         errors["price"] = list(error.messages)
@@ -58,23 +63,36 @@ def _form_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     return {("price" if k == "price_cents" else k): v for k, v in errors.items()}
 
 
+def _back_to_module(module_id: int, message: str):
+    """A refusal that no input can fix (the module's state): say why, on the module page."""
+    flash(message, "warning")
+    return redirect(url_for("catalog.module_page", module_id=module_id) + "#licensing")
+
+
 def _offer_form(module: Module, offer=None):
     user = actor()
     if not permissions.can_manage_offers(user, module):
         abort(403, description="Only education staff of the provider of record set its offers.")
+    if offer is None and module.status == "retired":
+        return _back_to_module(module.id, "A retired module is no longer offered.")
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         values, errors = _offer_values(request.form)
         result = load_form(OfferInputSchema(), values)
         errors = {**_form_errors(result.errors), **errors}  # a price that is not a number first
         if result.ok and not errors:
+            data = dict(result.data)
+            if offer is not None:
+                data.pop("active")  # the form has no such field: editing never reactivates
             try:
                 with transaction():
                     if offer is None:
-                        services.create_offer(user, module, result.data)
+                        services.create_offer(user, module, data)
                     else:
-                        services.update_offer(user, offer, result.data)
-            except DomainError as error:
+                        services.update_offer(user, offer, data)
+            except ConflictError as error:
+                return _back_to_module(module.id, error.message)
+            except FieldValidationError as error:
                 errors = _form_errors(error_fields(error)) or {"_schema": [error.message]}
             else:
                 flash(
@@ -121,8 +139,11 @@ def edit_offer(offer_id: int):
 def toggle_offer(offer_id: int):
     offer = services.get_offer(actor(), offer_id)
     active = request.form.get("active") == "1"
-    with transaction():
-        services.update_offer(actor(), offer, {"active": active})
+    try:
+        with transaction():
+            services.update_offer(actor(), offer, {"active": active})
+    except ConflictError as error:
+        return _back_to_module(offer.module_id, error.message)
     flash(
         "Offer reactivated." if active else "Offer deactivated: no new requests can use it.",
         "success",
@@ -157,17 +178,20 @@ def _license_form_values(form, fields: tuple[str, ...]) -> dict[str, Any]:
 def request_license(module_id: int):
     user = actor()
     module = catalog.get_module(user, module_id)
-    orgs = [
-        o
-        for o in services.licensable_organizations(user)
-        if o.id not in (module.owner_id, module.provider_id)
-    ]
+    orgs = services.request_choices(user, module)
     if not orgs:
         abort(
             403,
             description="Only education staff or administrators of an organization request "
-            "licenses for it.",
+            "licenses for it (and never for their own modules).",
         )
+    wanted = request.form.get("licensee_id", "") if request.method == "POST" else ""
+    if wanted and wanted not in {str(o.id) for o in orgs}:
+        raise PermissionDeniedError(
+            "You request licenses only for organizations you are education staff of."
+        )
+    if refusal := services.licensing_refusal(module):
+        return _back_to_module(module.id, refusal)
     offers = services.list_offers(user, module)
     offers = [o for o in offers if o.active]
     errors: dict[str, list[str]] = {}
@@ -189,7 +213,9 @@ def request_license(module_id: int):
             try:
                 with transaction():
                     license = services.request_license(user, result.data)
-            except DomainError as error:
+            except ConflictError as error:
+                return _back_to_module(module.id, error.message)
+            except FieldValidationError as error:
                 errors = error_fields(error) or {"_schema": [error.message]}
             else:
                 flash(
@@ -216,6 +242,8 @@ def grant_license(module_id: int):
     module = catalog.get_module(user, module_id)
     if not permissions.can_grant_license(user, module):
         abort(403, description="Only education staff of the provider of record grant licenses.")
+    if refusal := services.licensing_refusal(module):
+        return _back_to_module(module.id, refusal)
     offers = [o for o in services.list_offers(user, module) if o.active]
     errors: dict[str, list[str]] = {}
     form = (
@@ -235,7 +263,11 @@ def grant_license(module_id: int):
             try:
                 with transaction():
                     license = services.grant_license(user, result.data)
-            except DomainError as error:
+            except ConflictError as error:
+                if not error.errors:  # the module's state: no field to correct
+                    return _back_to_module(module.id, error.message)
+                errors = {**error_fields(error), "_schema": [error.message]}
+            except FieldValidationError as error:
                 errors = error_fields(error) or {"_schema": [error.message]}
             else:
                 flash(f"Shared with {license.licensee.name}: its members have access.", "success")
@@ -311,9 +343,13 @@ def _decision(license_id: int, schema, action, message: str, form_name: str):
             with transaction():
                 action(user, license, result.data)
         except ConflictError as error:
-            flash(error.message, "danger")
-            return redirect(url_for("licensing.show", license_id=license_id))
-        except DomainError as error:
+            if error.errors:  # e.g. a start date that overlaps the current license
+                errors = {f"{form_name}.{k}": v for k, v in error_fields(error).items()}
+                errors["_schema"] = [error.message]
+            else:
+                flash(error.message, "danger")
+                return redirect(url_for("licensing.show", license_id=license_id))
+        except FieldValidationError as error:
             errors = {f"{form_name}.{k}": v for k, v in error_fields(error).items()} or {
                 "_schema": [error.message]
             }

@@ -41,11 +41,9 @@ def link_to(endpoint: str, **values) -> str:
         return url_for(endpoint, **values)
 
 
-def _absolute(link: str) -> str:
-    if has_request_context():
-        from flask import request
-
-        return request.host_url.rstrip("/") + link
+def absolute_url(link: str) -> str:
+    """The site's public address + `link`: from PUBLIC_BASE_URL, never from the request's
+    Host header (which a sender chooses)."""
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + link
 
 
@@ -85,15 +83,21 @@ def notify_organization(
         pending.append(
             PendingMail(
                 to=user.email,
-                subject=f"CME Exchange: {message[:120]}",
+                subject=_subject(message),
                 body=(
                     f"Hello {user.full_name},\n\n{message}\n\n"
-                    f"Open it on the CME Exchange: {_absolute(link)}\n\n"
+                    f"Open it on the CME Exchange: {absolute_url(link)}\n\n"
                     f"You receive this as education staff of {organization.name}."
                 ),
             )
         )
     return len(recipients)
+
+
+def _subject(message: str) -> str:
+    """One line (the mailer refuses a newline in a header), at most about 130 characters."""
+    line = " ".join(message.split())
+    return "CME Exchange: " + (line if len(line) <= 120 else line[:119] + "…")
 
 
 def unread_count(user: User | None) -> int:
@@ -136,7 +140,10 @@ def _send_pending() -> None:
         return
     with mail.connect() as connection:
         for item in pending:
-            connection.send(Message(subject=item.subject, recipients=[item.to], body=item.body))
+            try:  # one bad address must not stop the others
+                connection.send(Message(subject=item.subject, recipients=[item.to], body=item.body))
+            except Exception:  # noqa: BLE001 - the decision is committed: log it and go on
+                log.exception("Could not send the email to %s.", item.to)
 
 
 def _drop_pending() -> None:

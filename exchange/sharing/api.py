@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from exchange import permissions
 from exchange.api import authenticated, require_api_user
 from exchange.errors import FieldValidationError
 from exchange.exports import csv_response
 from exchange.organizations import services as organizations
-from exchange.sharing import dashboards, reports, services
+from exchange.sharing import reports, services
 from exchange.sharing.schemas import (
     LearnerCountQuerySchema,
     LearnerCountSchema,
@@ -61,11 +62,10 @@ def learner_counts(params):
     actor = require_api_user()
     if params["provider_id"] is not None:
         provider = organizations.get_organization(params["provider_id"])
+    elif permissions.is_platform_admin(actor):
+        raise FieldValidationError({"provider_id": ["Give the provider's ID."]})
     else:
-        own = [o for o in dashboards.staff_organizations(actor) if o.is_provider_kind]
-        if not own:
-            raise FieldValidationError({"provider_id": ["Give the provider's ID."]})
-        provider = own[0]
+        provider = reports.default_report_provider(actor)
     rows = reports.learner_counts(actor, provider, params["year"])
     if params["format"] == "csv":
         return csv_response(reports.learner_counts_csv(rows), f"learner-counts-{provider.slug}.csv")

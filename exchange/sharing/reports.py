@@ -39,6 +39,24 @@ def can_view_provider_reports(actor: User | None, provider: Organization) -> boo
     return permissions.is_platform_admin(actor) or permissions.is_staff_of(actor, provider.id)
 
 
+def report_providers(actor: User | None) -> list[Organization]:
+    """The providers whose reports `actor` may read: every provider for a platform admin,
+    otherwise those they are education staff of."""
+    stmt = select(Organization).where(Organization.kind.in_(("provider", "both")))
+    if not permissions.is_platform_admin(actor):
+        stmt = stmt.where(
+            Organization.id.in_(actor.organization_ids(*permissions.EDITOR_ROLES) if actor else [])
+        )
+    return list(db.session.scalars(stmt.order_by(func.lower(Organization.name))))
+
+
+def default_report_provider(actor: User | None) -> Organization:
+    providers = report_providers(actor)
+    if not providers:
+        raise PermissionDeniedError("Learner counts are for education staff of providers.")
+    return providers[0]
+
+
 def learner_counts(
     actor: User | None, provider: Organization, year: int | None = None
 ) -> list[LearnerCountRow]:

@@ -16,7 +16,7 @@ anonymous visitors see nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -387,5 +387,8 @@ def link_timeline(
             )
     for lic, title in licenses.values():
         if lic.state_on(on) == "expired":
-            entries.append(TimelineEntry(lic.end_date, "expired", lic.id, title))
+            # The first day without access.
+            entries.append(
+                TimelineEntry(lic.end_date + timedelta(days=1), "expired", lic.id, title)
+            )
     return sorted(entries, key=lambda e: (e.day, e.license_id), reverse=True)

@@ -10,7 +10,6 @@ from flask_login import login_required
 
 from exchange import permissions, vocab
 from exchange.database import today
-from exchange.errors import PermissionDeniedError
 from exchange.exports import csv_response, csv_text
 from exchange.forms import load_form
 from exchange.organizations import services as organizations
@@ -149,10 +148,7 @@ def _provider_from_args() -> tuple[Organization, int | None]:
         abort(400, description="Give the provider and year as numbers.")
     if result.data["provider_id"] is not None:
         return organizations.get_organization(result.data["provider_id"]), result.data["year"]
-    own = [o for o in dashboards.staff_organizations(actor()) if o.is_provider_kind]
-    if not own:
-        raise PermissionDeniedError("Learner counts are for education staff of providers.")
-    return own[0], result.data["year"]
+    return reports.default_report_provider(actor()), result.data["year"]
 
 
 @bp.get("/reports/learner-counts")
@@ -165,7 +161,7 @@ def learner_counts():
         provider=provider,
         rows=rows,
         year=year,
-        providers=[o for o in dashboards.staff_organizations(actor()) if o.is_provider_kind],
+        providers=reports.report_providers(actor()),
         credit_types=[t for t in vocab.CREDIT_TYPES if any(t in r.credits for r in rows)],
     )
 

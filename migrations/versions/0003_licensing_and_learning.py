@@ -71,6 +71,7 @@ def upgrade():
     sa.Column('start_date', sa.Date(), nullable=True),
     sa.Column('end_date', sa.Date(), nullable=True),
     sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('requested_terms', sa.JSON(), nullable=True),
     sa.Column('terms', sa.JSON(), nullable=True),
     sa.Column('requested_at', sa.DateTime(), nullable=True),
     sa.Column('requested_by_id', sa.Integer(), nullable=True),

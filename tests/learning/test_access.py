@@ -98,12 +98,13 @@ def test_a_launch_takes_one_seat_per_learner(world):
     assert licensing.view_license(license).seats_used == 3
 
 
-def test_a_second_license_is_used_when_the_first_is_full(world):
+def test_a_learner_in_two_organizations_uses_the_license_with_a_seat(world):
+    """The first organization's license is full; the learner's other organization's is not."""
     full = make_license(world.module, world.association, world.offer, seats=1)
     launch(world.member, world.module)
-    second_offer = make_offer(world.module, name="Extra seats")
-    second = make_license(world.module, world.association, second_offer, seats=1)
+    second = make_license(world.module, world.other, make_offer(world.module), seats=1)
     newcomer = add_member(world.association)
+    add_member(world.other, user=newcomer)
     _, through = access.launch(newcomer, world.module)
     assert through.license.id == second.id
     # The first learner keeps using the seat they hold.
@@ -201,3 +202,54 @@ def test_uploaded_content_opens_only_after_a_launch(client, world):
     outsider = add_member(make_org(), "member")
     sign_in(client, outsider)
     assert client.get(f"/modules/{module.id}/content").status_code == 404
+
+
+def test_own_organization_content_opens_only_after_a_launch(client, world):
+    module = make_module(world.association, world.provider, content_url=None)
+    upload = FileStorage(io.BytesIO(b"%PDF-1.4 ours"), "ours.pdf", name="file")
+    catalog.attach_content(staff_of(world.association), module, upload)
+    catalog.publish_module(staff_of(world.provider), module)
+    commit()
+    sign_in(client, world.member)
+    assert client.get(f"/modules/{module.id}/content").status_code == 404
+    client.post(f"/modules/{module.id}/launch")
+    response = client.get(f"/modules/{module.id}/content")
+    assert response.status_code == 200
+    response.close()
+
+
+def test_api_launch_url_of_an_uploaded_file_is_absolute(client, world, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://cme.example.org")
+    module = _with_file(world)
+    make_license(module, world.association)
+    body = client.post(f"/api/v1/modules/{module.id}/launch", headers=auth(world.member))
+    assert body.get_json()["launch_url"] == f"https://cme.example.org/modules/{module.id}/content"
+
+
+def test_refusals_say_what_would_change_them(world):
+    start = today() + timedelta(days=9)
+    make_license(world.module, world.association, world.offer, start_date=start)
+    assert f"starts on {start.isoformat()}" in access.refusal(world.member, world.module)
+    own = make_module(world.association, world.provider, status="published")
+    catalog.retire_module(staff_of(world.provider), own)
+    commit()
+    assert "is retired" in access.refusal(world.member, own)
+    lapsed = make_module(world.provider, status="published")
+    catalog.retire_module(staff_of(world.provider), lapsed)
+    commit()
+    outsider = add_member(world.other, "member")
+    message = access.refusal(outsider, lapsed)
+    assert "retired" in message and "Ask the education staff" not in message
+
+
+def test_the_library_marks_only_the_current_version_completed(world):
+    from exchange.catalog.schemas import module_patch_schema
+
+    make_license(world.module, world.association, world.offer)
+    complete(world.member, world.module)
+    assert access.library(world.member).items[0].completed
+    catalog.update_module(
+        staff_of(world.provider), world.module, module_patch_schema().load({"summary": "v2"})
+    )
+    commit()
+    assert not access.library(world.member).items[0].completed

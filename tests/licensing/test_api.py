@@ -48,7 +48,8 @@ def _count(model) -> int:
 
 def test_offers_contract_and_writes(client, world):
     body = client.get(f"/api/v1/modules/{world.module.id}/offers").get_json()
-    assert len(body) == 1 and set(body[0]) >= OFFER_FIELDS
+    assert (body["total"], body["page"], body["per_page"]) == (1, 1, 20)
+    assert set(body["items"][0]) >= OFFER_FIELDS
     headers = auth(world.provider_staff)
     created = client.post(
         f"/api/v1/modules/{world.module.id}/offers",
@@ -313,6 +314,7 @@ def test_launch_complete_transcript_and_certificate(client, world):
     assert twice.status_code == 409
     transcript = client.get("/api/v1/me/transcript", headers=headers).get_json()
     assert [item["certificate_number"] for item in transcript["items"]] == [number]
+    assert (transcript["total"], transcript["page"]) == (1, 1)
     assert transcript["totals"] == [
         {
             "year": today().year,

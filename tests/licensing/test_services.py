@@ -265,7 +265,8 @@ def test_approval_copies_the_terms_and_later_offer_edits_change_nothing(world):
     }
     assert license.seats == 3  # none asked for: the offer's cap
     assert license.start_date == today()
-    assert license.end_date == add_months(today(), 12)
+    # A 12-month term: its last day is the day before the same date a year on.
+    assert license.end_date == add_months(today(), 12) - timedelta(days=1)
     services.update_offer(
         world.provider_staff,
         world.offer,
@@ -274,7 +275,7 @@ def test_approval_copies_the_terms_and_later_offer_edits_change_nothing(world):
     commit()
     db.session.refresh(license)
     assert license.terms["pricing"] == "free" and license.terms["term_months"] == 12
-    assert license.seats == 3 and license.end_date == add_months(today(), 12)
+    assert license.seats == 3 and license.end_date == add_months(today(), 12) - timedelta(days=1)
     history = services.history(license)
     assert [h["status"] for h in history] == ["requested", "approved"]
     assert history[1]["note"] == "Welcome." and history[1]["by"] == world.provider_staff.full_name
@@ -563,3 +564,120 @@ def test_staff_of_both_sides_are_told_only_once_each(world):
     )
     assert approved == {world.association_staff.id, world.association_admin.id}
     assert staff_of(world.association) is world.association_staff
+
+
+# One license at a time, terms as requested, termination moved earlier ------------------
+
+
+def test_one_approved_license_at_a_time_and_renewals_follow_it(world):
+    first = make_license(world.module, world.association, world.offer)
+    with pytest.raises(ConflictError, match="a renewal can start on") as caught:
+        make_license(world.module, world.association, world.offer)
+    renew_on = first.end_date + timedelta(days=1)
+    assert caught.value.errors == {"start_date": [f"Start on {renew_on.isoformat()} or later."]}
+    renewal = request_license(world.module, world.association, world.offer)
+    with pytest.raises(ConflictError, match="already holds a license"):
+        services.approve_license(world.provider_staff, renewal, {})
+    assert renewal.status == "requested"
+    services.approve_license(world.provider_staff, renewal, {"start_date": renew_on})
+    assert renewal.state_on(today()) == "scheduled"
+    # A second organization has its own license: no overlap across licensees.
+    assert make_license(world.module, world.other, world.offer).state_on(today()) == "active"
+
+
+def test_approval_refuses_terms_changed_since_the_request(world):
+    license = _request(world)
+    assert license.requested_terms["pricing"] == "free"
+    services.update_offer(
+        world.provider_staff, world.offer, {"pricing": "flat", "price_cents": 500000}
+    )
+    with pytest.raises(ConflictError, match="has changed"):
+        services.approve_license(world.provider_staff, license, {})
+    services.update_offer(world.provider_staff, world.offer, {"pricing": "free", "price_cents": 0})
+    services.update_offer(world.provider_staff, world.offer, {"active": False})
+    with pytest.raises(ConflictError, match="deactivated"):
+        services.approve_license(world.provider_staff, license, {})
+    services.update_offer(world.provider_staff, world.offer, {"active": True})
+    services.approve_license(world.provider_staff, license, {})
+    assert license.terms == license.requested_terms
+
+
+def _move_termination(world, day):
+    from exchange.catalog import services as catalog
+    from exchange.catalog.schemas import module_patch_schema
+
+    catalog.update_module(
+        world.provider_staff, world.module, module_patch_schema().load({"termination_date": day})
+    )
+    commit()
+
+
+def test_an_earlier_termination_shortens_running_licenses_and_tells_the_licensee(world):
+    license = make_license(world.module, world.association, world.offer)
+    scheduled = make_license(
+        world.module, world.other, world.offer, start_date=today() + timedelta(days=60)
+    )
+    new_termination = today() + timedelta(days=30)
+    _move_termination(world, new_termination)
+    db.session.refresh(license)
+    db.session.refresh(scheduled)
+    assert license.end_date == new_termination and license.status == "approved"
+    assert scheduled.status == "revoked"  # it would never have started
+    assert [h["status"] for h in services.history(license)] == ["approved", "shortened"]
+    messages = db.session.scalars(
+        select(Notification.message).where(Notification.user_id == world.association_staff.id)
+    ).all()
+    assert any(f"now terminates on {new_termination.isoformat()}" in m for m in messages)
+    assert any("published version 2" in m for m in messages)
+
+
+def test_every_licensee_hears_of_a_new_version(world):
+    from exchange.catalog import services as catalog
+    from exchange.catalog.schemas import module_patch_schema
+
+    make_license(world.module, world.association, world.offer)
+    catalog.update_module(
+        world.provider_staff, world.module, module_patch_schema().load({"summary": "Updated."})
+    )
+    commit()
+    told = db.session.scalars(
+        select(Notification.user_id).where(Notification.kind == "module.new_version")
+    ).all()
+    assert set(told) == {world.association_staff.id, world.association_admin.id}
+
+
+def test_emails_link_to_the_public_address_never_the_request_host(world, client, app, monkeypatch):
+    from exchange.extensions import mail
+    from tests.factories import auth
+
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.test")
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://cme.example.org")
+    with mail.record_messages() as outbox:
+        response = client.post(
+            "/api/v1/licenses",
+            json={
+                "module_id": world.module.id,
+                "offer_id": world.offer.id,
+                "licensee_id": world.association.id,
+            },
+            headers=auth(world.association_staff),
+            base_url="http://evil.example",
+        )
+    assert response.status_code == 201
+    (message,) = outbox
+    assert "https://cme.example.org/licenses/" in message.body
+    assert "evil.example" not in message.body
+
+
+def test_a_note_with_line_breaks_still_mails(world, app, monkeypatch):
+    from exchange.extensions import mail
+
+    license = _request(world)
+    commit()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.test")
+    with mail.record_messages() as outbox:
+        services.decline_license(world.provider_staff, license, "Not this year.\nMaybe next.")
+        commit()
+    assert len(outbox) == 2  # the association's staff and admin
+    assert all("\n" not in m.subject and len(m.subject) <= 135 for m in outbox)
+    assert "Not this year.\nMaybe next." in outbox[0].body

@@ -81,11 +81,11 @@ def network() -> Scenario:
     """Providers Alpha CME (P1, ACCME) and Beta IPCE (P2, Joint Accreditation); associations
     A, B and C. Today is 15 Jun 2026.
 
-    Licenses:  L1 P1->A M1 from 1 Dec 2025 (12 months, active)
+    Licenses:  L1 P1->A M1 from 1 Dec 2025 (12 months: to 30 Nov 2026; active)
                L2 P1->A M2 from 10 Jan 2026 (active)
                L3 P1->B M1 from 1 Nov 2025, revoked 1 Mar 2026
                L4 P1->B M2 from 15 Dec 2025 (active)
-               L5 P2->A M3 from 1 Jan 2025 for 6 months (expired 1 Jul 2025)
+               L5 P2->A M3 from 1 Jan 2025 for 6 months (to 30 Jun 2025: expired)
                L6 P2->C M3 from 1 Feb 2026 (active)
     Learners:  u1 physician in A and B: M1 via A on 31 Dec 2025 (1 AMA); M2 via B on
                1 Jan 2026 (0.5 AMA)

@@ -238,9 +238,10 @@ def test_provider_dashboard(network):
         ("Cardiac Module One", 2, 2),
         ("Pediatric Module Two", 2, 1),
     ]
-    # Within 60 days of 15 Oct 2026 (14 Dec): L1 ends 1 Dec; L4 ends 15 Dec, a day later.
+    # Within 60 days of 15 Oct 2026 (to 14 Dec): L1's last day is 30 Nov, L4's 14 Dec.
     assert [(lic.licensee.name, lic.end_date) for lic in board["expiring"]] == [
-        ("Assoc A", date(2026, 12, 1)),
+        ("Assoc A", date(2026, 11, 30)),
+        ("Assoc B", date(2026, 12, 14)),
     ]
     assert _series(board["completions_by_month"]) == {
         (2025, 12): 1,
