@@ -189,6 +189,13 @@ def generate(args, rng: random.Random) -> dict:
         if day > TODAY:
             day = TODAY
         cid = len(completions) + 1
+        fitting = PROFESSION_TYPES[professions[learner]]
+        claimed = [
+            {"completion_id": cid, "credit_type": credit_type, "amount_hundredths": hundredths}
+            for credit_type, hundredths in designations[lic["module_id"]]
+            if credit_type in fitting
+        ]
+        claims.extend(claimed)
         completions.append(
             {
                 "id": cid, "certificate_number": f"EXC-B-{cid:08d}", "user_id": learner,
@@ -196,16 +203,10 @@ def generate(args, rng: random.Random) -> dict:
                 "organization_id": lic["licensee_id"], "provider_id": lic["licensor_id"],
                 "profession": professions[learner], "learner_name": f"Learner {learner}",
                 "module_title": f"Module {lic['module_id']:05d}", "minutes_spent": 90,
+                "credit_hundredths": sum(c["amount_hundredths"] for c in claimed),
                 "completed_on": day, "completed_at": now,
             }
         )  # fmt: skip
-        fitting = PROFESSION_TYPES[professions[learner]]
-        for credit_type, hundredths in designations[lic["module_id"]]:
-            if credit_type in fitting:
-                claims.append(
-                    {"completion_id": cid, "credit_type": credit_type,
-                     "amount_hundredths": hundredths}
-                )  # fmt: skip
         seats.append({"license_id": lic["id"], "user_id": learner, "created_at": now})
         launches.append(
             {"user_id": learner, "module_id": lic["module_id"], "license_id": lic["id"],
@@ -234,6 +235,30 @@ def generate(args, rng: random.Random) -> dict:
     busiest = Counter(c["provider_id"] for c in completions).most_common(1)[0][0]
     association = max(associations, key=lambda a: len(members_of[a]))
     return {"provider": busiest, "association": association, "first_learner": first_learner}
+
+
+def _reused_ids() -> dict:
+    """The busiest provider and the largest association of a database generated before."""
+    from sqlalchemy import func, select
+
+    from exchange.learning.models import Completion
+    from exchange.organizations.models import Membership
+
+    provider = db.session.scalar(
+        select(Completion.provider_id)
+        .group_by(Completion.provider_id)
+        .order_by(func.count(Completion.id).desc())
+        .limit(1)
+    )
+    association = db.session.scalar(
+        select(Membership.organization_id)
+        .where(Membership.role == "member")
+        .group_by(Membership.organization_id)
+        .order_by(func.count(Membership.id).desc())
+        .limit(1)
+    )
+    print("Reusing the database generated before.")
+    return {"provider": provider, "association": association}
 
 
 def _reset_sequences() -> None:
@@ -274,7 +299,7 @@ def measure(label: str, fn, runs: int) -> tuple[str, float, float]:
     return label, statistics.median(timings), p95
 
 
-def run(app, args) -> list[tuple[str, float, float]]:
+def run(app, args, reuse: bool = False) -> list[tuple[str, float, float]]:
     from exchange.accounts.models import User
     from exchange.organizations.models import Membership, Organization
     from exchange.sharing import dashboards, reports
@@ -282,14 +307,18 @@ def run(app, args) -> list[tuple[str, float, float]]:
 
     rng = random.Random(args.seed)
     with app.app_context():
-        ids = generate(args, rng)
-        admin = User(
-            email="admin@bench.test", password_hash="x", full_name="Bench Admin",
-            profession="other", is_platform_admin=True, active=True,
-        )  # fmt: skip
-        db.session.add(admin)
-        db.session.commit()
-        admin_id = admin.id
+        if reuse:
+            ids = _reused_ids()
+        else:
+            ids = generate(args, rng)
+            db.session.add(
+                User(
+                    email="admin@bench.test", password_hash="x", full_name="Bench Admin",
+                    profession="other", is_platform_admin=True, active=True,
+                )
+            )  # fmt: skip
+            db.session.commit()
+        admin_id = db.session.scalar(db.select(User.id).where(User.email == "admin@bench.test"))
         provider_id, association_id = ids["provider"], ids["association"]
         staff_of = {
             org: db.session.scalar(
@@ -311,6 +340,8 @@ def run(app, args) -> list[tuple[str, float, float]]:
         cases = [
             ("sharing page, platform admin (all links)",
              lambda: sharing_network(user(admin_id), SharingFilters())),
+            ("sharing page, admin, credit type ANCC",
+             lambda: sharing_network(user(admin_id), SharingFilters(credit_type="ancc"))),
             ("sharing page, admin, active only + specialty",
              lambda: sharing_network(user(admin_id), SharingFilters(active_only=True,
                                                                     specialty="cardiology"))),
@@ -350,11 +381,16 @@ def main() -> None:
     parser.add_argument("--completions", type=int, default=300000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--scratch", type=Path, help="SQLite only: keep the database in this folder and reuse it"
+    )
     args = parser.parse_args()
 
     from flask_migrate import upgrade
 
-    scratch = Path(tempfile.mkdtemp(prefix="bench-sharing-"))
+    scratch = args.scratch or Path(tempfile.mkdtemp(prefix="bench-sharing-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    reuse = bool(args.scratch and (scratch / "bench.db").exists() and not args.database)
     server = None
     if args.database:
         name = "exchange_bench_sharing"
@@ -376,7 +412,7 @@ def main() -> None:
     with app.app_context():
         upgrade()
     try:
-        results = run(app, args)
+        results = run(app, args, reuse)
     finally:
         with app.app_context():
             db.engine.dispose()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import Schema, fields, validate
@@ -46,3 +49,53 @@ def envelope(pagination: Any) -> dict[str, Any]:
         "page": pagination.page,
         "per_page": pagination.per_page,
     }
+
+
+@dataclass
+class ListPage:
+    """One page of a list computed in full (a search, aggregated rows), with the interface
+    of Flask-SQLAlchemy's pagination that the pager macro and `envelope` use."""
+
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+    @classmethod
+    def of(cls, rows: Sequence[Any], page: int, per_page: int) -> ListPage:
+        start = (page - 1) * per_page
+        return cls(items=list(rows[start : start + per_page]), total=len(rows), page=page,
+                   per_page=per_page)  # fmt: skip
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    def iter_pages(self, left_edge=2, left_current=2, right_current=4, right_edge=2):
+        last = 0
+        for number in range(1, self.pages + 1):
+            if (
+                number <= left_edge
+                or self.page - left_current <= number <= self.page + right_current
+                or number > self.pages - right_edge
+            ):
+                if last + 1 != number:
+                    yield None
+                yield number
+                last = number

@@ -48,6 +48,19 @@ class Completion(db.Model):
         CheckConstraint("minutes_spent >= 1", name="minutes"),
         Index("ix_completions_provider_year", "provider_id", "completed_on"),
         Index("ix_completions_module", "module_id", "completed_on"),
+        # The sharing network reads only these columns of every completion: a covering
+        # index it scans in (provider, organization, learner) order, and one for learners
+        # per provider (exchange.sharing.services; measured in bench/sharing.py).
+        Index(
+            "ix_completions_sharing",
+            "provider_id",
+            "organization_id",
+            "user_id",
+            "completed_on",
+            "license_id",
+            "credit_hundredths",
+        ),
+        Index("ix_completions_provider_learner", "provider_id", "user_id", "completed_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +80,9 @@ class Completion(db.Model):
     learner_name: Mapped[str] = mapped_column(String(200))
     module_title: Mapped[str] = mapped_column(String(200))
     minutes_spent: Mapped[int] = mapped_column(Integer)
+    # The credit awarded, all types together, in hundredths: what the certificate states,
+    # fixed when the completion is made (its claims never change afterwards).
+    credit_hundredths: Mapped[int] = mapped_column(Integer, default=0)
     completed_on: Mapped[date] = mapped_column(Date)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -87,6 +103,8 @@ class CompletionCredit(db.Model):
     __table_args__ = (
         UniqueConstraint("completion_id", "credit_type"),
         CheckConstraint("amount_hundredths > 0", name="amount_positive"),
+        # Credit of one type (the sharing network's credit-type filter).
+        Index("ix_completion_credits_type", "credit_type", "completion_id", "amount_hundredths"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

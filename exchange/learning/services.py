@@ -124,6 +124,7 @@ def complete_module(
         learner_name=user.full_name,
         module_title=module.title,
         minutes_spent=data["minutes_spent"],
+        credit_hundredths=sum(int(c["amount"] * 100) for c in data.get("credits") or []),
         completed_on=on,
         completed_at=utcnow(),
         credits=[
@@ -184,7 +185,10 @@ def transcript(user: User, year: int | None = None) -> list[Completion]:
 
 def transcript_page(user: User, year: int | None, page: int, per_page: int):
     return db.paginate(
-        _transcript_query(user, year), page=page, per_page=per_page, max_per_page=100,
+        _transcript_query(user, year),
+        page=page,
+        per_page=per_page,
+        max_per_page=100,
         error_out=False,
     )
 

@@ -21,7 +21,7 @@ from exchange.licensing.schemas import (
     OfferPatchSchema,
     OfferSchema,
 )
-from exchange.pagination import PageQuerySchema, envelope, page_envelope_schema
+from exchange.pagination import ListPage, PageQuerySchema, envelope, page_envelope_schema
 
 blp = Blueprint(
     "Licensing",
@@ -40,13 +40,7 @@ def list_offers(params, module_id):
     too for its provider's staff."""
     actor = current_api_user()
     offers = services.list_offers(actor, catalog.get_module(actor, module_id))
-    start = (params["page"] - 1) * params["per_page"]
-    return {
-        "items": offers[start : start + params["per_page"]],
-        "total": len(offers),
-        "page": params["page"],
-        "per_page": params["per_page"],
-    }
+    return envelope(ListPage.of(offers, params["page"], params["per_page"]))
 
 
 @blp.route("/modules/<int:module_id>/offers", methods=["POST"])

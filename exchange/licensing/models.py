@@ -99,6 +99,16 @@ class License(db.Model):
         ),
         Index("ix_licenses_licensee_state", "licensee_id", "status", "end_date"),
         Index("ix_licenses_licensor_state", "licensor_id", "status", "end_date"),
+        # Covers the sharing network's grouping of licenses by (licensor, licensee).
+        Index(
+            "ix_licenses_sharing",
+            "licensor_id",
+            "licensee_id",
+            "status",
+            "module_id",
+            "start_date",
+            "end_date",
+        ),
         CheckConstraint("seats IS NULL OR seats >= 1", name="seats"),
         CheckConstraint(
             "start_date IS NULL OR end_date IS NULL OR end_date >= start_date", name="dates"

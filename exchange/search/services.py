@@ -5,7 +5,6 @@ page of modules (loaded from SQL in rank order), facets with labels, highlights 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from exchange.catalog.models import Module
 from exchange.database import today, transaction
 from exchange.extensions import db
 from exchange.organizations.models import Organization
+from exchange.pagination import ListPage
 from exchange.search.backend import FACET_DIMENSIONS, SearchRequest
 from exchange.search.highlight import highlight
 from exchange.search.indexing import ensure_index, rebuild_index
@@ -47,51 +47,14 @@ class FacetValue:
 
 
 @dataclass
-class CatalogPage:
+class CatalogPage(ListPage):
     """A page of search results, with the Flask-SQLAlchemy pagination interface."""
 
-    items: list[Module]
-    total: int
-    page: int
-    per_page: int
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     highlights: dict[int, dict[str, Markup]] = field(default_factory=dict)
     suggestion: str | None = None
     showing_suggestion: bool = False
     query: str = ""
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
-
-    def iter_pages(self, left_edge=2, left_current=2, right_current=4, right_edge=2):
-        last = 0
-        for number in range(1, self.pages + 1):
-            if (
-                number <= left_edge
-                or self.page - left_current <= number <= self.page + right_current
-                or number > self.pages - right_edge
-            ):
-                if last + 1 != number:
-                    yield None
-                yield number
-                last = number
 
 
 def search_catalog(actor: User | None, params: dict[str, Any], record: bool = True) -> CatalogPage:

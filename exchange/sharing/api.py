@@ -9,6 +9,7 @@ from exchange.api import authenticated, require_api_user
 from exchange.errors import FieldValidationError
 from exchange.exports import csv_response
 from exchange.organizations import services as organizations
+from exchange.pagination import ListPage, envelope
 from exchange.sharing import reports, services
 from exchange.sharing.schemas import (
     LearnerCountQuerySchema,
@@ -40,14 +41,8 @@ def sharing(params):
         {**params, "descending": params["order"] == "desc"}
     )
     network = services.sharing_network(actor, filters)
-    start = (params["page"] - 1) * params["per_page"]
-    return {
-        "items": network.edges[start : start + params["per_page"]],
-        "total": len(network.edges),
-        "page": params["page"],
-        "per_page": params["per_page"],
-        "others": network.others,
-    }
+    page = ListPage.of(network.edges, params["page"], params["per_page"])
+    return {**envelope(page), "others": network.others}
 
 
 @blp.route("/learner-counts", methods=["GET"])

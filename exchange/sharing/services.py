@@ -20,8 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import case, func, select
 
 from exchange import permissions
 from exchange.accounts.models import User
@@ -130,6 +129,21 @@ def can_view_sharing(user: User | None) -> bool:
     )
 
 
+def _modules_with(specialty: str | None, credit_type: str | None):
+    """Module ids with the specialty and designating the credit type (IN sets, which the
+    database builds once, rather than a correlated lookup per row)."""
+    conditions = []
+    if specialty:
+        conditions.append(
+            select(ModuleSpecialty.module_id).where(ModuleSpecialty.specialty == specialty)
+        )
+    if credit_type:
+        conditions.append(
+            select(ModuleCredit.module_id).where(ModuleCredit.credit_type == credit_type)
+        )
+    return conditions
+
+
 def _license_conditions(filters: SharingFilters, on: date) -> list:
     conditions = [License.status.in_(SHARED_STATUSES), License.start_date.is_not(None)]
     if filters.since:
@@ -138,20 +152,8 @@ def _license_conditions(filters: SharingFilters, on: date) -> list:
         conditions.append(License.start_date <= filters.until)
     if filters.active_only:
         conditions.append(License.active_clause(on))
-    if filters.specialty:
-        conditions.append(
-            exists().where(
-                ModuleSpecialty.module_id == License.module_id,
-                ModuleSpecialty.specialty == filters.specialty,
-            )
-        )
-    if filters.credit_type:
-        conditions.append(
-            exists().where(
-                ModuleCredit.module_id == License.module_id,
-                ModuleCredit.credit_type == filters.credit_type,
-            )
-        )
+    for modules in _modules_with(filters.specialty, filters.credit_type):
+        conditions.append(License.module_id.in_(modules))
     if filters.provider_id is not None:
         conditions.append(License.licensor_id == filters.provider_id)
     if filters.organization_id is not None:
@@ -160,6 +162,8 @@ def _license_conditions(filters: SharingFilters, on: date) -> list:
 
 
 def _completion_conditions(filters: SharingFilters, on: date) -> list:
+    """Completions through a license, narrowed like the licenses. With a credit type, only
+    completions that awarded that type count (and only that type's credit, see _edges)."""
     conditions = [Completion.license_id.is_not(None)]
     if filters.since:
         conditions.append(Completion.completed_on >= filters.since)
@@ -167,40 +171,27 @@ def _completion_conditions(filters: SharingFilters, on: date) -> list:
         conditions.append(Completion.completed_on <= filters.until)
     if filters.active_only:
         conditions.append(
-            exists().where(License.id == Completion.license_id, License.active_clause(on))
+            Completion.license_id.in_(select(License.id).where(License.active_clause(on)))
         )
-    if filters.specialty:
-        conditions.append(
-            exists().where(
-                ModuleSpecialty.module_id == Completion.module_id,
-                ModuleSpecialty.specialty == filters.specialty,
-            )
-        )
+    for modules in _modules_with(filters.specialty, None):
+        conditions.append(Completion.module_id.in_(modules))
     if filters.provider_id is not None:
         conditions.append(Completion.provider_id == filters.provider_id)
     if filters.organization_id is not None:
         conditions.append(Completion.organization_id == filters.organization_id)
+    if filters.credit_type:
+        conditions.append(
+            Completion.id.in_(
+                select(CompletionCredit.completion_id).where(
+                    CompletionCredit.credit_type == filters.credit_type
+                )
+            )
+        )
     return conditions
 
 
-def _claimed(credit_type: str):
-    """Completions that awarded credit of `credit_type` (an alias: the outer query may join
-    the credits table itself)."""
-    claimed = aliased(CompletionCredit)
-    return exists().where(
-        claimed.completion_id == Completion.id, claimed.credit_type == credit_type
-    )
-
-
-def _credit_join(filters: SharingFilters):
-    on = CompletionCredit.completion_id == Completion.id
-    if filters.credit_type:
-        on = and_(on, CompletionCredit.credit_type == filters.credit_type)
-    return on
-
-
 def _edges(filters: SharingFilters, on: date) -> dict[tuple[int, int], Edge]:
-    """Every link matching the filters, with its numbers: three grouped queries."""
+    """Every link matching the filters, with its numbers: two grouped queries."""
     active = func.sum(case((License.active_clause(on), 1), else_=0))
     edges: dict[tuple[int, int], Edge] = {}
     for row in db.session.execute(
@@ -224,18 +215,26 @@ def _edges(filters: SharingFilters, on: date) -> dict[tuple[int, int], Edge]:
             first_shared=first,
             latest_shared=latest,
         )
-    completion_filter = _completion_conditions(filters, on)
-    if filters.credit_type:
-        completion_filter.append(_claimed(filters.credit_type))
+    if filters.credit_type:  # only that type's credit: from the claims of that type
+        credit = (
+            select(func.coalesce(func.sum(CompletionCredit.amount_hundredths), 0))
+            .where(
+                CompletionCredit.completion_id == Completion.id,
+                CompletionCredit.credit_type == filters.credit_type,
+            )
+            .correlate(Completion)
+            .scalar_subquery()
+        )
+    else:
+        credit = Completion.credit_hundredths
     for provider_id, organization_id, learners, credits in db.session.execute(
         select(
             Completion.provider_id,
             Completion.organization_id,
             func.count(func.distinct(Completion.user_id)),
-            func.coalesce(func.sum(CompletionCredit.amount_hundredths), 0),
+            func.coalesce(func.sum(credit), 0),
         )
-        .outerjoin(CompletionCredit, _credit_join(filters))
-        .where(*completion_filter)
+        .where(*_completion_conditions(filters, on))
         .group_by(Completion.provider_id, Completion.organization_id)
     ):
         edge = edges.get((provider_id, organization_id))
@@ -252,8 +251,6 @@ def _provider_learners(filters: SharingFilters, on: date, provider_ids: set[int]
     if not provider_ids:
         return {}
     conditions = _completion_conditions(filters, on)
-    if filters.credit_type:
-        conditions.append(_claimed(filters.credit_type))
     return dict(
         db.session.execute(
             select(Completion.provider_id, func.count(func.distinct(Completion.user_id)))

@@ -14,6 +14,7 @@ from exchange.exports import csv_response, csv_text
 from exchange.forms import load_form
 from exchange.organizations import services as organizations
 from exchange.organizations.models import Organization
+from exchange.pagination import ListPage
 from exchange.sharing import dashboards, reports, services
 from exchange.sharing.picture import bar_chart, network_picture
 from exchange.sharing.schemas import LearnerCountQuerySchema, SharingQuerySchema
@@ -22,6 +23,7 @@ from exchange.templating import actor
 bp = Blueprint("sharing", __name__)
 
 FILTER_ARGS = (
+    "page",
     "since",
     "until",
     "specialty",
@@ -70,6 +72,7 @@ def network():
     return render_template(
         "sharing/network.html",
         network=network,
+        table=ListPage.of(network.edges, params["page"], 50),
         picture=network_picture(network.edges, params["weight"]),
         params=params,
         errors=errors,

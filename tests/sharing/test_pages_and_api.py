@@ -207,3 +207,16 @@ def test_pages_use_a_fixed_number_of_queries(client, count_queries):
     before = measure()
     _grow(provider, orgs, 3)
     assert measure() == before
+
+
+def test_the_table_pages_by_fifty(client, frozen_today):
+    provider = make_provider("accme")
+    module = make_module(provider, status="published")
+    for _ in range(53):
+        make_license(module, make_org())
+    sign_in(client, platform_admin())
+    first = _page(client, "/sharing?sort=organization_name&order=asc")
+    assert first.count("<tr>") == 51 and "Links 1–50 of 53" in first
+    second = _page(client, "/sharing?sort=organization_name&order=asc&page=2")
+    assert second.count("<tr>") == 4
+    assert 'rel="prev"' in second
