@@ -337,21 +337,26 @@ def run(app, args, reuse: bool = False) -> list[tuple[str, float, float]]:
         def org(oid):
             return db.session.get(Organization, oid)
 
+        def page(uid, **filters):
+            """What the sharing page asks for: a page of 50 links, the 40 strongest for
+            the picture, the totals."""
+            return sharing_network(
+                user(uid), SharingFilters(**filters), page=1, per_page=50, picture=40
+            )
+
         cases = [
             ("sharing page, platform admin (all links)",
-             lambda: sharing_network(user(admin_id), SharingFilters())),
+             lambda: page(admin_id)),
             ("sharing page, admin, credit type ANCC",
-             lambda: sharing_network(user(admin_id), SharingFilters(credit_type="ancc"))),
+             lambda: page(admin_id, credit_type="ancc")),
             ("sharing page, admin, active only + specialty",
-             lambda: sharing_network(user(admin_id), SharingFilters(active_only=True,
-                                                                    specialty="cardiology"))),
+             lambda: page(admin_id, active_only=True, specialty="cardiology")),
             ("sharing page, admin, last 12 months",
-             lambda: sharing_network(user(admin_id), SharingFilters(
-                 since=TODAY - timedelta(days=365), until=TODAY))),
+             lambda: page(admin_id, since=TODAY - timedelta(days=365), until=TODAY)),
             ("sharing page, provider staff",
-             lambda: sharing_network(user(staff_of[provider_id]), SharingFilters())),
+             lambda: page(staff_of[provider_id])),
             ("sharing page, association staff",
-             lambda: sharing_network(user(staff_of[association_id]), SharingFilters())),
+             lambda: page(staff_of[association_id])),
             ("provider dashboard",
              lambda: dashboards.provider_dashboard(user(staff_of[provider_id]),
                                                    org(provider_id))),
@@ -384,6 +389,11 @@ def main() -> None:
     parser.add_argument(
         "--scratch", type=Path, help="SQLite only: keep the database in this folder and reuse it"
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="PostgreSQL only: keep the scratch database and reuse it",
+    )
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -396,8 +406,13 @@ def main() -> None:
         name = "exchange_bench_sharing"
         server = create_engine(normalize_database_url(args.database), isolation_level="AUTOCOMMIT")
         with server.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            connection.execute(text(f"CREATE DATABASE {name}"))
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar()
+            reuse = bool(args.keep and exists)
+            if not reuse:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                connection.execute(text(f"CREATE DATABASE {name}"))
         url = args.database.rsplit("/", 1)[0] + "/" + name
     else:
         url = f"sqlite:///{scratch / 'bench.db'}"
@@ -416,11 +431,12 @@ def main() -> None:
     finally:
         with app.app_context():
             db.engine.dispose()
-        if server is not None:
+        if server is not None and not args.keep:
             with server.connect() as connection:
                 connection.execute(
                     text("DROP DATABASE IF EXISTS exchange_bench_sharing WITH (FORCE)")
                 )
+        if server is not None:
             server.dispose()
     engine = "PostgreSQL" if args.database else "SQLite"
     print(f"\n{engine}, {args.runs} runs each (target: p95 <= 300 ms)")

@@ -112,6 +112,11 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # Readers (a search index rebuild, a long report) do not block writers.
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Reports aggregate whole tables: keep their pages in memory between requests
+        # (64 MB of cache per connection, reads through a memory map) rather than
+        # re-reading them from the operating system every time.
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute("PRAGMA mmap_size=268435456")
         cursor.close()
 
 

@@ -40,8 +40,10 @@ def sharing(params):
     filters = services.SharingFilters.from_params(
         {**params, "descending": params["order"] == "desc"}
     )
-    network = services.sharing_network(actor, filters)
-    page = ListPage.of(network.edges, params["page"], params["per_page"])
+    network = services.sharing_network(
+        actor, filters, page=params["page"], per_page=params["per_page"]
+    )
+    page = ListPage(network.edges, network.total, params["page"], params["per_page"])
     return {**envelope(page), "others": network.others}
 
 

@@ -49,9 +49,12 @@ def _weight(edge: Edge, weight: str) -> Decimal:
     return Decimal(getattr(edge, weight) or 0)
 
 
-def network_picture(edges: list[Edge], weight: str = "learners") -> NetworkPicture:
+def network_picture(
+    edges: list[Edge], weight: str = "learners", total: int | None = None
+) -> NetworkPicture:
     """Providers on the left, organizations on the right, the strongest links between them
-    drawn with a width by `weight` (learners, active licenses, modules or credits)."""
+    drawn with a width by `weight` (learners, active licenses, modules or credits); `total`
+    is how many links there are in all (the picture may show fewer)."""
     ranked = sorted(
         edges, key=lambda e: (_weight(e, weight), e.active_licenses, e.modules), reverse=True
     )[:MAX_LINKS_DRAWN]
@@ -90,7 +93,7 @@ def network_picture(edges: list[Edge], weight: str = "learners") -> NetworkPictu
         height=TOP + rows * ROW,
         width=WIDTH,
         drawn=len(ranked),
-        total=len(edges),
+        total=len(edges) if total is None else total,
         weight=weight,
     )
 

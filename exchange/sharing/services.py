@@ -63,7 +63,7 @@ class SharingFilters:
         return cls(**{k: v for k, v in params.items() if k in names and v is not None})
 
 
-@dataclass
+@dataclass(slots=True)
 class Edge:
     provider_id: int
     organization_id: int
@@ -94,33 +94,15 @@ class OthersTotal:
 
 @dataclass
 class Network:
+    """What a viewer may see of the network: the links asked for (a page of them, or all) in
+    the sort order, the strongest links for the picture, and the totals."""
+
     edges: list[Edge]
+    total: int  # visible links in all
+    totals: dict[str, Any]
     others: OthersTotal | None
     filters: SharingFilters
-    provider_learners: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def providers(self) -> list[tuple[int, str]]:
-        return sorted({(e.provider_id, e.provider_name) for e in self.edges}, key=lambda p: p[1])
-
-    @property
-    def organizations(self) -> list[tuple[int, str]]:
-        return sorted(
-            {(e.organization_id, e.organization_name) for e in self.edges}, key=lambda p: p[1]
-        )
-
-    @property
-    def totals(self) -> dict[str, Any]:
-        """Totals of the visible links; learners once per provider (not once per link)."""
-        return {
-            "links": len(self.edges),
-            "providers": len({e.provider_id for e in self.edges}),
-            "organizations": len({e.organization_id for e in self.edges}),
-            "modules": sum(e.modules for e in self.edges),
-            "active_licenses": sum(e.active_licenses for e in self.edges),
-            "learners": sum(self.provider_learners.values()),
-            "credits_awarded": sum((e.credits_awarded for e in self.edges), Decimal(0)),
-        }
+    picture: list[Edge] = field(default_factory=list)
 
 
 def can_view_sharing(user: User | None) -> bool:
@@ -190,32 +172,36 @@ def _completion_conditions(filters: SharingFilters, on: date) -> list:
     return conditions
 
 
-def _edges(filters: SharingFilters, on: date) -> dict[tuple[int, int], Edge]:
-    """Every link matching the filters, with its numbers: two grouped queries."""
-    active = func.sum(case((License.active_clause(on), 1), else_=0))
-    edges: dict[tuple[int, int], Edge] = {}
-    for row in db.session.execute(
+# Columns of a link row (_link_rows): the numbers per (provider, organization).
+MODULES, ACTIVE, FIRST, LATEST, LEARNERS, CREDITS = range(6)
+SORT_COLUMNS = {
+    "learners": LEARNERS,
+    "credits_awarded": CREDITS,
+    "active_licenses": ACTIVE,
+    "modules": MODULES,
+    "first_shared": FIRST,
+    "latest_shared": LATEST,
+}
+
+
+def _link_rows(filters: SharingFilters, on: date) -> dict[tuple[int, int], list]:
+    """The numbers of every link, from two grouped queries: the licenses by (licensor,
+    licensee), and the completions through them by (provider, organization)."""
+    rows: dict[tuple[int, int], list] = {}
+    for provider_id, organization_id, modules, active, first, latest in db.session.execute(
         select(
             License.licensor_id,
             License.licensee_id,
             func.count(func.distinct(License.module_id)),
-            active,
+            func.sum(case((License.active_clause(on), 1), else_=0)),
             func.min(License.start_date),
             func.max(License.start_date),
         )
         .where(*_license_conditions(filters, on))
         .group_by(License.licensor_id, License.licensee_id)
     ):
-        provider_id, organization_id, modules, active_count, first, latest = row
-        edges[(provider_id, organization_id)] = Edge(
-            provider_id=provider_id,
-            organization_id=organization_id,
-            modules=modules,
-            active_licenses=int(active_count or 0),
-            first_shared=first,
-            latest_shared=latest,
-        )
-    if filters.credit_type:  # only that type's credit: from the claims of that type
+        rows[(provider_id, organization_id)] = [modules, int(active or 0), first, latest, 0, 0]
+    if filters.credit_type:  # only that type's credit, from the claims of that type
         credit = (
             select(func.coalesce(func.sum(CompletionCredit.amount_hundredths), 0))
             .where(
@@ -237,93 +223,146 @@ def _edges(filters: SharingFilters, on: date) -> dict[tuple[int, int], Edge]:
         .where(*_completion_conditions(filters, on))
         .group_by(Completion.provider_id, Completion.organization_id)
     ):
-        edge = edges.get((provider_id, organization_id))
-        if edge is None:  # completions through a license outside the date range: still a link
-            edge = edges[(provider_id, organization_id)] = Edge(provider_id, organization_id)
-        edge.learners = learners
-        edge.credits_awarded = Decimal(int(credits)) / 100
-    return edges
+        row = rows.get((provider_id, organization_id))
+        if row is None:  # through a license outside the date range: still a link
+            row = rows[(provider_id, organization_id)] = [0, 0, None, None, 0, 0]
+        row[LEARNERS], row[CREDITS] = learners, int(credits)
+    return rows
 
 
-def _provider_learners(filters: SharingFilters, on: date, provider_ids: set[int]) -> dict:
+def _provider_learners(filters: SharingFilters, on: date, provider_ids: set[int] | None):
     """Distinct learners per provider across all its links (a learner in two of its
-    licensee organizations counts once)."""
-    if not provider_ids:
+    licensee organizations counts once); `provider_ids` None means every provider."""
+    if provider_ids is not None and not provider_ids:
         return {}
     conditions = _completion_conditions(filters, on)
+    if provider_ids is not None:
+        conditions.append(Completion.provider_id.in_(provider_ids))
+    pairs = (
+        select(Completion.provider_id, Completion.user_id)
+        .where(*conditions)
+        .distinct()
+        .subquery("pairs")
+    )
     return dict(
         db.session.execute(
-            select(Completion.provider_id, func.count(func.distinct(Completion.user_id)))
-            .where(*conditions, Completion.provider_id.in_(provider_ids))
-            .group_by(Completion.provider_id)
+            select(pairs.c.provider_id, func.count()).group_by(pairs.c.provider_id)
         ).all()
     )
 
 
-def _name(edges: list[Edge]) -> None:
-    ids = {e.provider_id for e in edges} | {e.organization_id for e in edges}
-    if not ids:
-        return
-    names = dict(
-        db.session.execute(
-            select(Organization.id, Organization.name).where(Organization.id.in_(ids))
-        ).all()
-    )
-    for edge in edges:
-        edge.provider_name = names.get(edge.provider_id, "")
-        edge.organization_name = names.get(edge.organization_id, "")
-
-
-def sort_edges(edges: list[Edge], sort: str, descending: bool) -> list[Edge]:
-    sort = sort if sort in SORTS else "learners"
-
-    def key(edge: Edge):
-        value = getattr(edge, sort)
-        if isinstance(value, str):
-            value = value.casefold()
-        if value is None:
-            value = date.min
-        return (value, edge.provider_name.casefold(), edge.organization_name.casefold())
-
-    return sorted(edges, key=key, reverse=descending)
-
-
-def sharing_network(actor: User | None, filters: SharingFilters, on: date | None = None) -> Network:
-    """The links `actor` may see in full, and the anonymous total of the others."""
+def sharing_network(
+    actor: User | None,
+    filters: SharingFilters,
+    on: date | None = None,
+    *,
+    page: int | None = None,
+    per_page: int | None = None,
+    weight: str = "learners",
+    picture: int = 0,
+) -> Network:
+    """The links `actor` may see in full (a page of them when `page` is given, else all),
+    the `picture` strongest by `weight`, the totals, and for staff the anonymous total of
+    every other link. Four queries whatever the size of the network: the two grouped
+    queries of the links, the organizations' names and the learners per provider."""
     on = on or current_day()
     if not can_view_sharing(actor):
         raise PermissionDeniedError(
             "The sharing network is for education staff of member organizations and providers."
         )
-    everything = _edges(filters, on)
-    if permissions.is_platform_admin(actor):
-        visible, others = list(everything.values()), None
+    admin = permissions.is_platform_admin(actor)
+    mine = set() if admin else actor.organization_ids(*permissions.EDITOR_ROLES)
+    rows = _link_rows(filters, on)
+    if admin:
+        visible, hidden = list(rows.items()), []
     else:
-        mine = actor.organization_ids(*permissions.EDITOR_ROLES)
-        visible = [e for k, e in everything.items() if k[0] in mine or k[1] in mine]
-        hidden = [e for k, e in everything.items() if not (k[0] in mine or k[1] in mine)]
+        visible, hidden = [], []
+        for key, row in rows.items():
+            (visible if key[0] in mine or key[1] in mine else hidden).append((key, row))
+    names = {i: name for i, name in db.session.execute(select(Organization.id, Organization.name))}
+    folded = {i: name.casefold() for i, name in names.items()}
+
+    def by_names(item):
+        (provider_id, organization_id), _ = item
+        return (folded.get(provider_id, ""), folded.get(organization_id, ""))
+
+    if filters.sort == "provider_name":
+        visible.sort(key=by_names, reverse=filters.descending)
+    elif filters.sort == "organization_name":
+        visible.sort(key=lambda item: by_names(item)[::-1], reverse=filters.descending)
+    else:
+        column = SORT_COLUMNS.get(filters.sort, LEARNERS)
+        visible.sort(key=by_names)  # ties by name, then the column (a stable sort)
+        visible.sort(
+            key=lambda item: (
+                item[1][column] or date.min if column in (FIRST, LATEST) else item[1][column]
+            ),
+            reverse=filters.descending,
+        )
+    if page is not None and per_page is not None:
+        start = (page - 1) * per_page
+        shown = visible[start : start + per_page]
+    else:
+        shown = visible
+    strongest = []
+    if picture:
+        column = WEIGHTS_TO_COLUMNS.get(weight, LEARNERS)
+        strongest = sorted(visible, key=by_names)
+        strongest.sort(key=lambda item: item[1][column], reverse=True)
+        strongest = strongest[:picture]
+    # Learners once per provider: distinct for the viewer's own providers (every provider
+    # for a platform admin); for another provider, the learners of the links they see.
+    own = _provider_learners(filters, on, None if admin else mine)
+    foreign = 0 if admin else sum(row[LEARNERS] for key, row in visible if key[0] not in mine)
+    totals = {
+        "links": len(visible),
+        "providers": len({key[0] for key, _ in visible}),
+        "organizations": len({key[1] for key, _ in visible}),
+        "modules": sum(row[MODULES] for _, row in visible),
+        "active_licenses": sum(row[ACTIVE] for _, row in visible),
+        "learners": sum(own.values()) + foreign,
+        "credits_awarded": Decimal(sum(row[CREDITS] for _, row in visible)) / 100,
+    }
+    others = None
+    if not admin:
         others = OthersTotal(
             links=len(hidden),
-            modules=sum(e.modules for e in hidden),
-            active_licenses=sum(e.active_licenses for e in hidden),
-            learners=sum(e.learners for e in hidden),
-            credits_awarded=sum((e.credits_awarded for e in hidden), Decimal(0)),
+            modules=sum(row[MODULES] for _, row in hidden),
+            active_licenses=sum(row[ACTIVE] for _, row in hidden),
+            learners=sum(row[LEARNERS] for _, row in hidden),
+            credits_awarded=Decimal(sum(row[CREDITS] for _, row in hidden)) / 100,
         )
-    _name(visible)
-    provider_learners = _provider_learners(filters, on, {e.provider_id for e in visible})
-    if not permissions.is_platform_admin(actor):
-        # A provider's total counts only learners of the links the viewer may see.
-        mine = actor.organization_ids(*permissions.EDITOR_ROLES)
-        for provider_id in list(provider_learners):
-            if provider_id not in mine:
-                provider_learners[provider_id] = sum(
-                    e.learners for e in visible if e.provider_id == provider_id
-                )
     return Network(
-        edges=sort_edges(visible, filters.sort, filters.descending),
+        edges=[_edge(item, names) for item in shown],
+        total=len(visible),
+        totals=totals,
         others=others,
         filters=filters,
-        provider_learners=provider_learners,
+        picture=[_edge(item, names) for item in strongest],
+    )
+
+
+WEIGHTS_TO_COLUMNS = {
+    "learners": LEARNERS,
+    "active_licenses": ACTIVE,
+    "modules": MODULES,
+    "credits_awarded": CREDITS,
+}
+
+
+def _edge(item, names: dict[int, str]) -> Edge:
+    (provider_id, organization_id), row = item
+    return Edge(
+        provider_id=provider_id,
+        organization_id=organization_id,
+        provider_name=names.get(provider_id, ""),
+        organization_name=names.get(organization_id, ""),
+        modules=row[MODULES],
+        active_licenses=row[ACTIVE],
+        learners=row[LEARNERS],
+        credits_awarded=Decimal(row[CREDITS]) / 100,
+        first_shared=row[FIRST],
+        latest_shared=row[LATEST],
     )
 
 

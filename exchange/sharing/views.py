@@ -16,11 +16,12 @@ from exchange.organizations import services as organizations
 from exchange.organizations.models import Organization
 from exchange.pagination import ListPage
 from exchange.sharing import dashboards, reports, services
-from exchange.sharing.picture import bar_chart, network_picture
+from exchange.sharing.picture import MAX_LINKS_DRAWN, bar_chart, network_picture
 from exchange.sharing.schemas import LearnerCountQuerySchema, SharingQuerySchema
 from exchange.templating import actor
 
 bp = Blueprint("sharing", __name__)
+TABLE_ROWS = 50
 
 FILTER_ARGS = (
     "page",
@@ -57,23 +58,29 @@ def _filters() -> tuple[dict[str, Any], dict[str, list[str]]]:
     return load_form(SharingQuerySchema(), {}).data, result.errors
 
 
-def _network(params):
+def _network(params, **kwargs):
     filters = services.SharingFilters.from_params(
         {**params, "descending": params["order"] == "desc"}
     )
-    return services.sharing_network(actor(), filters)
+    return services.sharing_network(actor(), filters, **kwargs)
 
 
 @bp.get("/sharing")
 @login_required
 def network():
     params, errors = _filters()
-    network = _network(params)
+    network = _network(
+        params,
+        page=params["page"],
+        per_page=TABLE_ROWS,
+        weight=params["weight"],
+        picture=MAX_LINKS_DRAWN,
+    )
     return render_template(
         "sharing/network.html",
         network=network,
-        table=ListPage.of(network.edges, params["page"], 50),
-        picture=network_picture(network.edges, params["weight"]),
+        table=ListPage(network.edges, network.total, params["page"], TABLE_ROWS),
+        picture=network_picture(network.picture, params["weight"], network.total),
         params=params,
         errors=errors,
         names=_names(params),

@@ -30,7 +30,8 @@ def upgrade():
     )
     with op.batch_alter_table('completions', schema=None) as batch_op:
         batch_op.alter_column('credit_hundredths', server_default=None)
-        batch_op.create_index('ix_completions_provider_learner', ['provider_id', 'user_id', 'completed_on'], unique=False)
+        batch_op.drop_index('ix_completions_provider_year')
+        batch_op.create_index('ix_completions_provider_learner', ['provider_id', 'user_id', 'license_id', 'completed_on'], unique=False)
         batch_op.create_index('ix_completions_sharing', ['provider_id', 'organization_id', 'user_id', 'completed_on', 'license_id', 'credit_hundredths'], unique=False)
 
     with op.batch_alter_table('licenses', schema=None) as batch_op:
@@ -47,6 +48,7 @@ def downgrade():
     with op.batch_alter_table('completions', schema=None) as batch_op:
         batch_op.drop_index('ix_completions_sharing')
         batch_op.drop_index('ix_completions_provider_learner')
+        batch_op.create_index('ix_completions_provider_year', ['provider_id', 'completed_on'], unique=False)
         batch_op.drop_column('credit_hundredths')
 
     with op.batch_alter_table('completion_credits', schema=None) as batch_op:

@@ -41,7 +41,9 @@ def test_every_link_for_a_platform_admin(network, frozen_today):
     }
     assert result.others is None
     # u1 learned through A and through B: once for Alpha CME. u2 once for each provider.
-    assert result.provider_learners == {network.p1.id: 2, network.p2.id: 2}
+    # Learners once per provider: Alpha CME {u1, u2}, Beta IPCE {u2, u3}; 4, not the 5 of
+    # the links' own counts.
+    assert sum(e.learners for e in result.edges) == 5
     assert result.totals == {
         "links": 4,
         "providers": 2,
@@ -127,11 +129,12 @@ def test_staff_see_their_links_and_one_anonymous_total(network, frozen_today):
     others = result.others
     assert (others.links, others.modules, others.active_licenses, others.learners) == (2, 3, 2, 2)
     assert others.credits_awarded == D("1.5")
-    # Provider totals count only what the viewer may see of those providers.
-    assert result.provider_learners == {network.p1.id: 2, network.p2.id: 1}
+    # Learners count only what the viewer may see of those providers: Alpha CME's link to A
+    # (u1, u2), Beta IPCE's link to A (u2).
+    assert result.totals["learners"] == 3 and result.totals["links"] == 2
     provider_view = sharing_network(staff_of(network.p1), SharingFilters())
     assert set(_figures(provider_view)) == {("Alpha CME", "Assoc A"), ("Alpha CME", "Assoc B")}
-    assert provider_view.provider_learners == {network.p1.id: 2}
+    assert provider_view.totals["learners"] == 2  # u1 through A and B: once
     assert provider_view.others.links == 2
 
 
@@ -281,3 +284,20 @@ def test_member_dashboard(network):
         ("ama_pra_1", D("0.5"))
     ]
     assert other["in_progress"] == []
+
+
+def test_a_page_of_links_and_the_strongest_for_the_picture(network, frozen_today):
+    by_name = SharingFilters(sort="organization_name", descending=False)
+    page = sharing_network(platform_admin(), by_name, page=2, per_page=2, picture=2,
+                           weight="credits_awarded")  # fmt: skip
+    assert page.total == 4
+    assert [(e.provider_name, e.organization_name) for e in page.edges] == [
+        ("Alpha CME", "Assoc B"),
+        ("Beta IPCE", "Assoc C"),
+    ]
+    # The picture: the two links with the most credit (1, then 1 by name), whatever the page.
+    assert [(e.provider_name, e.organization_name) for e in page.picture] == [
+        ("Alpha CME", "Assoc A"),
+        ("Beta IPCE", "Assoc A"),
+    ]
+    assert page.totals["links"] == 4 and page.totals["learners"] == 4
