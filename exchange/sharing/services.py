@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 
 from exchange import permissions
 from exchange.accounts.models import User
@@ -144,8 +144,8 @@ def _license_conditions(filters: SharingFilters, on: date) -> list:
 
 
 def _completion_conditions(filters: SharingFilters, on: date) -> list:
-    """Completions through a license, narrowed like the licenses. With a credit type, only
-    completions that awarded that type count (and only that type's credit, see _edges)."""
+    """Completions through a license, narrowed like the licenses (for a credit type, see
+    _with_claims)."""
     conditions = [Completion.license_id.is_not(None)]
     if filters.since:
         conditions.append(Completion.completed_on >= filters.since)
@@ -161,15 +161,20 @@ def _completion_conditions(filters: SharingFilters, on: date) -> list:
         conditions.append(Completion.provider_id == filters.provider_id)
     if filters.organization_id is not None:
         conditions.append(Completion.organization_id == filters.organization_id)
-    if filters.credit_type:
-        conditions.append(
-            Completion.id.in_(
-                select(CompletionCredit.completion_id).where(
-                    CompletionCredit.credit_type == filters.credit_type
-                )
-            )
-        )
     return conditions
+
+
+def _with_claims(stmt, filters: SharingFilters):
+    """With a credit type, only completions that awarded it (joined to that claim)."""
+    if not filters.credit_type:
+        return stmt
+    return stmt.join(
+        CompletionCredit,
+        and_(
+            CompletionCredit.completion_id == Completion.id,
+            CompletionCredit.credit_type == filters.credit_type,
+        ),
+    )
 
 
 # Columns of a link row (_link_rows): the numbers per (provider, organization).
@@ -201,27 +206,26 @@ def _link_rows(filters: SharingFilters, on: date) -> dict[tuple[int, int], list]
         .group_by(License.licensor_id, License.licensee_id)
     ):
         rows[(provider_id, organization_id)] = [modules, int(active or 0), first, latest, 0, 0]
-    if filters.credit_type:  # only that type's credit, from the claims of that type
-        credit = (
-            select(func.coalesce(func.sum(CompletionCredit.amount_hundredths), 0))
-            .where(
-                CompletionCredit.completion_id == Completion.id,
-                CompletionCredit.credit_type == filters.credit_type,
-            )
-            .correlate(Completion)
-            .scalar_subquery()
-        )
-    else:
-        credit = Completion.credit_hundredths
+    # With a credit type, each completion's claim of that type (at most one) is joined,
+    # and only that credit counts; otherwise the completion's total.
+    stmt = select(
+        Completion.provider_id,
+        Completion.organization_id,
+        func.count(func.distinct(Completion.user_id)),
+        func.coalesce(
+            func.sum(
+                CompletionCredit.amount_hundredths
+                if filters.credit_type
+                else Completion.credit_hundredths
+            ),
+            0,
+        ),
+    )
+    stmt = _with_claims(stmt, filters)
     for provider_id, organization_id, learners, credits in db.session.execute(
-        select(
-            Completion.provider_id,
-            Completion.organization_id,
-            func.count(func.distinct(Completion.user_id)),
-            func.coalesce(func.sum(credit), 0),
+        stmt.where(*_completion_conditions(filters, on)).group_by(
+            Completion.provider_id, Completion.organization_id
         )
-        .where(*_completion_conditions(filters, on))
-        .group_by(Completion.provider_id, Completion.organization_id)
     ):
         row = rows.get((provider_id, organization_id))
         if row is None:  # through a license outside the date range: still a link
@@ -238,15 +242,10 @@ def _provider_learners(filters: SharingFilters, on: date, provider_ids: set[int]
     conditions = _completion_conditions(filters, on)
     if provider_ids is not None:
         conditions.append(Completion.provider_id.in_(provider_ids))
-    pairs = (
-        select(Completion.provider_id, Completion.user_id)
-        .where(*conditions)
-        .distinct()
-        .subquery("pairs")
-    )
+    stmt = select(Completion.provider_id, func.count(func.distinct(Completion.user_id)))
     return dict(
         db.session.execute(
-            select(pairs.c.provider_id, func.count()).group_by(pairs.c.provider_id)
+            _with_claims(stmt, filters).where(*conditions).group_by(Completion.provider_id)
         ).all()
     )
 
