@@ -13,12 +13,9 @@ from exchange.catalog.models import ModuleVersion
 from exchange.catalog.presenters import module_page_data
 from exchange.extensions import db
 from exchange.learning.models import Completion
+from exchange.templating import format_amount
 
 FONTS = Path(__file__).resolve().parent / "fonts"
-
-
-def _plain(amount) -> str:
-    return f"{amount:.2f}".rstrip("0").rstrip(".")
 
 
 def certificate_lines(completion: Completion) -> dict:
@@ -32,7 +29,7 @@ def certificate_lines(completion: Completion) -> dict:
     ) or module_page_data(completion.module)
     claimed = {c.credit_type for c in completion.credits}
     credits = [
-        f"{_plain(c.amount)} {vocab.CREDIT_TYPES[c.credit_type]}" for c in completion.credits
+        f"{format_amount(c.amount)} {vocab.CREDIT_TYPES[c.credit_type]}" for c in completion.credits
     ]
     designations = [
         d["statement"] for d in snapshot.get("designations", []) if d["credit_type"] in claimed

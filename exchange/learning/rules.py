@@ -13,6 +13,7 @@ from typing import Any
 
 from exchange import vocab
 from exchange.catalog.rules import max_credit
+from exchange.templating import format_amount
 
 Problems = dict[str, list[str]]
 
@@ -66,25 +67,23 @@ def claim_problems(
         step = vocab.CREDIT_STEPS[credit_type]
         if amount > maximum:
             problems.setdefault(field, []).append(
-                f"This module designates at most {_plain(maximum)} {label}."
+                f"This module designates at most {format_amount(maximum)} {label}."
             )
         if amount % step:
             problems.setdefault(field, []).append(f"Claim {label} in steps of {step}.")
         if minutes is not None and amount * 60 > minutes:
+            most = format_amount(max_credit(credit_type, minutes))
             problems.setdefault(field, []).append(
-                f"{minutes} minutes support at most {_plain(max_credit(credit_type, minutes))} "
-                f"{label}: claim only the time you took part."
+                f"{minutes} minutes support at most {most} {label}: claim only the time you "
+                "took part."
             )
     if not claims and fitting:
         problems["credits"] = [
             "Claim your credit: "
             + ", ".join(
-                f"up to {_plain(designations[t])} {vocab.CREDIT_TYPE_SHORT[t]}" for t in fitting
+                f"up to {format_amount(designations[t])} {vocab.CREDIT_TYPE_SHORT[t]}"
+                for t in fitting
             )
             + "."
         ]
     return problems
-
-
-def _plain(amount: Decimal) -> str:
-    return f"{amount:.2f}".rstrip("0").rstrip(".")
