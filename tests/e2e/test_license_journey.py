@@ -210,7 +210,7 @@ def test_license_request_approval_completion_and_refusal(
     expect(page.get_by_text(f"{PROVIDER} decides.")).to_be_visible()
     # The only organization she may request for is chosen already.
     expect(
-        page.get_by_role("combobox", name="For", exact=True).locator("option:checked")
+        page.get_by_role("combobox", name="License for", exact=True).locator("option:checked")
     ).to_have_text(ASSOCIATION)
     page.get_by_label(OFFER).check()
     page.get_by_label("Seats", exact=True).fill(SEATS)
@@ -341,7 +341,7 @@ def test_license_request_approval_completion_and_refusal(
     expect(page).to_have_url(re.compile(re.escape(module_path) + "/complete$"))
     expect(page.get_by_role("heading", name="Complete and claim credit")).to_be_visible()
     page.get_by_label("Minutes you spent on the activity").fill("30")
-    ama = page.get_by_label(re.compile(r"^AMA PRA Category 1 Credit\(s\)™ \(at most 0\.5\)"))
+    ama = page.get_by_label(re.compile(r"^AMA PRA Category 1 Credit\(s\)™: up to 0\.5,"))
     ama.fill("0.5")
     # James is a physician: MOC points are offered too; he claims only the AMA credit.
     page.get_by_label(re.compile(r"^ABIM MOC point\(s\)")).fill("")
