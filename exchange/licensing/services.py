@@ -538,7 +538,7 @@ def request_license(actor: User | None, data: dict[str, Any], on: date | None = 
     )
     _add_license(license)
     db.session.flush()
-    _record(
+    _announce(
         actor,
         license,
         "license.requested",
@@ -547,13 +547,8 @@ def request_license(actor: User | None, data: dict[str, Any], on: date | None = 
         note=license.message,
         offer=offer.name,
         seats=license.seats,
-    )
-    notifications.notify_organization(
-        module.provider,
-        kind="license.requested",
+        to=module.provider,
         message=f"{licensee.name} requests a license for “{module.title}”.",
-        link=notifications.link_to("licensing.show", license_id=license.id),
-        exclude=actor,
     )
     return license
 
@@ -606,7 +601,7 @@ def approve_license(
     license.decided_by_id = actor.id
     license.decision_note = data.get("note") or ""
     db.session.flush()
-    _record(
+    _announce(
         actor,
         license,
         "license.approved",
@@ -616,16 +611,11 @@ def approve_license(
         start_date=start.isoformat(),
         end_date=license.end_date.isoformat(),
         shortened=was_shortened(license),
-    )
-    notifications.notify_organization(
-        license.licensee,
-        kind="license.approved",
+        to=license.licensee,
         message=(
             f"{license.licensor.name} approved your license for “{license.module.title}”: "
             f"{license.start_date.isoformat()} to {license.end_date.isoformat()}."
         ),
-        link=notifications.link_to("licensing.show", license_id=license.id),
-        exclude=actor,
     )
     return license
 
@@ -642,21 +632,16 @@ def decline_license(
     license.decided_by_id = actor.id
     license.decision_note = note
     db.session.flush()
-    _record(
+    _announce(
         actor,
         license,
         "license.declined",
         f"{license.licensor.name} declined the license",
         license.licensor,
         note=note,
-    )
-    notifications.notify_organization(
-        license.licensee,
-        kind="license.declined",
+        to=license.licensee,
         message=f"{license.licensor.name} declined your request for “{license.module.title}”: "
         f"{note}",
-        link=notifications.link_to("licensing.show", license_id=license.id),
-        exclude=actor,
     )
     return license
 
@@ -675,20 +660,15 @@ def withdraw_license(
     license.decided_by_id = actor.id
     license.decision_note = note or ""
     db.session.flush()
-    _record(
+    _announce(
         actor,
         license,
         "license.withdrawn",
         f"{license.licensee.name} withdrew the request",
         license.licensee,
         note=note or "",
-    )
-    notifications.notify_organization(
-        license.licensor,
-        kind="license.withdrawn",
+        to=license.licensor,
         message=f"{license.licensee.name} withdrew its request for “{license.module.title}”.",
-        link=notifications.link_to("licensing.show", license_id=license.id),
-        exclude=actor,
     )
     return license
 
@@ -710,21 +690,16 @@ def revoke_license(
     license.revoked_at = utcnow()
     license.decision_note = note
     db.session.flush()
-    _record(
+    _announce(
         actor,
         license,
         "license.revoked",
         f"{license.licensor.name} revoked the license",
         license.licensor,
         note=note,
-    )
-    notifications.notify_organization(
-        license.licensee,
-        kind="license.revoked",
+        to=license.licensee,
         message=f"{license.licensor.name} revoked your license for “{license.module.title}”: "
         f"{note}",
-        link=notifications.link_to("licensing.show", license_id=license.id),
-        exclude=actor,
     )
     return license
 
@@ -765,7 +740,7 @@ def grant_license(actor: User | None, data: dict[str, Any], on: date | None = No
     _approve_terms(license, offer, start)
     _add_license(license)
     db.session.flush()
-    _record(
+    _announce(
         actor,
         license,
         "license.granted",
@@ -775,16 +750,11 @@ def grant_license(actor: User | None, data: dict[str, Any], on: date | None = No
         start_date=start.isoformat(),
         end_date=license.end_date.isoformat(),
         shortened=was_shortened(license),
-    )
-    notifications.notify_organization(
-        licensee,
-        kind="license.granted",
+        to=licensee,
         message=(
             f"{module.provider.name} shared “{module.title}” with {licensee.name}: "
             f"{license.start_date.isoformat()} to {license.end_date.isoformat()}."
         ),
-        link=notifications.link_to("licensing.show", license_id=license.id),
-        exclude=actor,
     )
     return license
 
@@ -792,6 +762,29 @@ def grant_license(actor: User | None, data: dict[str, Any], on: date | None = No
 def _require_note(note: str) -> None:
     if not (note or "").strip():
         raise FieldValidationError({"note": ["Say why: the other organization reads this note."]})
+
+
+def _announce(
+    actor: User | None,
+    license: License,
+    action: str,
+    summary: str,
+    by_organization: Organization,
+    *,
+    to: Organization,
+    message: str,
+    **data: Any,
+) -> None:
+    """A decision on the license: its audit event (the history both parties read) and the
+    other party's notification."""
+    _record(actor, license, action, summary, by_organization, **data)
+    notifications.notify_organization(
+        to,
+        kind=action,
+        message=message,
+        link=notifications.link_to("licensing.show", license_id=license.id),
+        exclude=actor,
+    )
 
 
 def _record(
@@ -863,23 +856,18 @@ def _cut_to_termination(actor: User | None, license: License, termination: date)
         license.end_date = termination
         action, summary = "license.shortened", "The module's new termination date shortened"
     db.session.flush()
-    _record(
+    _announce(
         actor,
         license,
         action,
         f"{summary} the license",
         license.licensor,
-        note=f"Access now ends on {termination.isoformat()} (was {previous.isoformat()}).",
-        previous_end_date=previous.isoformat(),
-        end_date=termination.isoformat(),
-    )
-    notifications.notify_organization(
-        license.licensee,
-        kind=action,
+        to=license.licensee,
         message=(
             f"“{license.module.title}” now terminates on {termination.isoformat()}: your "
             f"license ends then instead of {previous.isoformat()}."
         ),
-        link=notifications.link_to("licensing.show", license_id=license.id),
-        exclude=actor,
+        note=f"Access now ends on {termination.isoformat()} (was {previous.isoformat()}).",
+        previous_end_date=previous.isoformat(),
+        end_date=termination.isoformat(),
     )
