@@ -229,7 +229,10 @@ def test_grant_form(client, world):
 def test_notifications_page_and_mark_read(client, world):
     request_license(world.module, world.association, world.offer)
     sign_in(client, world.provider_staff)
-    assert re.search(r'id="nav-notifications"[^>]*>Notifications <span', _page(client, "/"))
+    assert re.search(
+        r'id="nav-notifications".*?Notifications</span> <span class="badge[^"]*">1<',
+        _page(client, "/"),
+    )
     page = _page(client, "/notifications")
     assert "Prairie Society of Family Physicians requests a license" in page
     assert client.post("/notifications/read").status_code == 302
