@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from exchange import permissions
 from exchange.accounts.models import User
@@ -126,10 +126,24 @@ def _modules_with(specialty: str | None, credit_type: str | None):
     return conditions
 
 
+def _effective_end():
+    """The last day a license gave access: its end, or the day it was revoked."""
+    return case(
+        (License.status == "revoked", func.date(License.revoked_at)), else_=License.end_date
+    )
+
+
 def _license_conditions(filters: SharingFilters, on: date) -> list:
-    conditions = [License.status.in_(SHARED_STATUSES), License.start_date.is_not(None)]
+    """Licenses that gave access: approved (or later revoked) and started by `on`; a license
+    revoked before its start never did."""
+    conditions = [
+        License.status.in_(SHARED_STATUSES),
+        License.start_date.is_not(None),
+        License.start_date <= on,
+        or_(License.status != "revoked", func.date(License.revoked_at) >= License.start_date),
+    ]
     if filters.since:
-        conditions.append(License.end_date >= filters.since)
+        conditions.append(_effective_end() >= filters.since)
     if filters.until:
         conditions.append(License.start_date <= filters.until)
     if filters.active_only:
@@ -234,14 +248,17 @@ def _link_rows(filters: SharingFilters, on: date) -> dict[tuple[int, int], list]
     return rows
 
 
-def _provider_learners(filters: SharingFilters, on: date, provider_ids: set[int] | None):
-    """Distinct learners per provider across all its links (a learner in two of its
-    licensee organizations counts once); `provider_ids` None means every provider."""
-    if provider_ids is not None and not provider_ids:
+def _provider_learners(filters: SharingFilters, on: date, mine: set[int] | None):
+    """Distinct learners per provider over the links a viewer sees (a learner in two of the
+    provider's licensee organizations counts once); `mine` None: every link (platform
+    admins), else the links with a provider or an organization in `mine`."""
+    if mine is not None and not mine:
         return {}
     conditions = _completion_conditions(filters, on)
-    if provider_ids is not None:
-        conditions.append(Completion.provider_id.in_(provider_ids))
+    if mine is not None:
+        conditions.append(
+            or_(Completion.provider_id.in_(mine), Completion.organization_id.in_(mine))
+        )
     stmt = select(Completion.provider_id, func.count(func.distinct(Completion.user_id)))
     return dict(
         db.session.execute(
@@ -309,21 +326,19 @@ def sharing_network(
         strongest = sorted(visible, key=by_names)
         strongest.sort(key=lambda item: item[1][column], reverse=True)
         strongest = strongest[:picture]
-    # Learners once per provider: distinct for the viewer's own providers (every provider
-    # for a platform admin); for another provider, the learners of the links they see.
-    own = _provider_learners(filters, on, None if admin else mine)
-    foreign = 0 if admin else sum(row[LEARNERS] for key, row in visible if key[0] not in mine)
+    # Learners once per provider, over the links the viewer sees.
+    learners = _provider_learners(filters, on, None if admin else mine)
     totals = {
         "links": len(visible),
         "providers": len({key[0] for key, _ in visible}),
         "organizations": len({key[1] for key, _ in visible}),
         "modules": sum(row[MODULES] for _, row in visible),
         "active_licenses": sum(row[ACTIVE] for _, row in visible),
-        "learners": sum(own.values()) + foreign,
+        "learners": sum(learners.values()),
         "credits_awarded": Decimal(sum(row[CREDITS] for _, row in visible)) / 100,
     }
     others = None
-    if not admin:
+    if not admin and _anonymous_enough(hidden, filters):
         others = OthersTotal(
             links=len(hidden),
             modules=sum(row[MODULES] for _, row in hidden),
@@ -347,6 +362,22 @@ WEIGHTS_TO_COLUMNS = {
     "modules": MODULES,
     "credits_awarded": CREDITS,
 }
+
+
+# The others' total is shown only when it cannot be read as one link's numbers: enough
+# links between enough providers and organizations, and no narrowing to an organization.
+OTHERS_MINIMUM_LINKS = 5
+OTHERS_MINIMUM_PARTIES = 2
+
+
+def _anonymous_enough(hidden: list, filters: SharingFilters) -> bool:
+    if filters.provider_id is not None or filters.organization_id is not None:
+        return False
+    return (
+        len(hidden) >= OTHERS_MINIMUM_LINKS
+        and len({key[0] for key, _ in hidden}) >= OTHERS_MINIMUM_PARTIES
+        and len({key[1] for key, _ in hidden}) >= OTHERS_MINIMUM_PARTIES
+    )
 
 
 def _edge(item, names: dict[int, str]) -> Edge:

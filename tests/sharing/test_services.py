@@ -123,19 +123,63 @@ def test_narrowing_to_a_provider_or_an_organization(network, frozen_today):
     assert {e.provider_name for e in by_org.edges} == {"Alpha CME", "Beta IPCE"}
 
 
-def test_staff_see_their_links_and_one_anonymous_total(network, frozen_today):
+def test_staff_see_their_links_and_the_others_only_when_anonymous(network, frozen_today):
     result = sharing_network(staff_of(network.a), SharingFilters())
     assert set(_figures(result)) == {("Alpha CME", "Assoc A"), ("Beta IPCE", "Assoc A")}
-    others = result.others
-    assert (others.links, others.modules, others.active_licenses, others.learners) == (2, 3, 2, 2)
-    assert others.credits_awarded == D("1.5")
     # Learners count only what the viewer may see of those providers: Alpha CME's link to A
     # (u1, u2), Beta IPCE's link to A (u2).
     assert result.totals["learners"] == 3 and result.totals["links"] == 2
+    # Two hidden links would be readable one by one: no total of them.
+    assert result.others is None
     provider_view = sharing_network(staff_of(network.p1), SharingFilters())
     assert set(_figures(provider_view)) == {("Alpha CME", "Assoc A"), ("Alpha CME", "Assoc B")}
     assert provider_view.totals["learners"] == 2  # u1 through A and B: once
-    assert provider_view.others.links == 2
+
+
+def test_the_others_total_needs_enough_links_and_no_narrowing(network, frozen_today):
+    from tests.factories import make_license, make_module, make_org
+
+    for _ in range(3):  # three more hidden links, to two more organizations
+        make_license(make_module(network.p2, status="published"), make_org())
+    result = sharing_network(staff_of(network.a), SharingFilters())
+    others = result.others
+    assert (others.links, others.modules, others.active_licenses, others.learners) == (5, 6, 5, 2)
+    assert others.credits_awarded == D("1.5")
+    # Narrowed to one hidden link, the total would be that link's numbers: none.
+    narrowed = SharingFilters(provider_id=network.p1.id, organization_id=network.b.id)
+    assert sharing_network(staff_of(network.a), narrowed).others is None
+
+
+def test_staff_of_two_organizations_count_a_shared_learner_once(network, frozen_today):
+    both = staff_of(network.a)
+    add_member(network.b, "staff", user=both)
+    result = sharing_network(both, SharingFilters())
+    # Alpha CME reached u1 (through A and B) and u2; Beta IPCE reached u2 (through A).
+    assert result.totals["learners"] == 3
+
+
+def test_a_revoked_license_stops_counting_when_revoked(network, frozen_today):
+    after_revocation = sharing_network(platform_admin(), SharingFilters(since=date(2026, 4, 1)))
+    figures = _figures(after_revocation)
+    # Alpha CME -> B: only M2's license (L4) still gave access after L3's revocation.
+    assert figures[("Alpha CME", "Assoc B")][:2] == (1, 1)
+    assert figures[("Alpha CME", "Assoc B")][4] == date(2025, 12, 15)
+
+
+def test_licenses_that_never_gave_access_are_no_sharing(network, frozen_today):
+    from exchange.licensing import services as licensing
+    from tests.factories import make_license, make_module, make_org
+
+    newcomer = make_org(name="Assoc Later")
+    module = make_module(network.p1, status="published")
+    scheduled = make_license(module, newcomer, start_date=date(2026, 9, 1))
+    assert ("Alpha CME", "Assoc Later") not in _figures(
+        sharing_network(platform_admin(), SharingFilters())
+    )
+    licensing.revoke_license(staff_of(network.p1), scheduled, "Changed our mind.")
+    assert ("Alpha CME", "Assoc Later") not in _figures(
+        sharing_network(platform_admin(), SharingFilters())
+    )
 
 
 def test_members_and_anonymous_see_nothing(network, frozen_today):
