@@ -30,6 +30,11 @@ def today() -> date:
     return utcnow().astimezone(_timezone()).date()
 
 
+def local_date(moment: datetime) -> date:
+    """The exchange's day (EXCHANGE_TIMEZONE) of a moment."""
+    return moment.astimezone(_timezone()).date()
+
+
 def _timezone() -> ZoneInfo:
     from flask import current_app, has_app_context
 

@@ -56,9 +56,15 @@ def format_minutes(value: Any) -> str:
     return f"{hours} h" if hours else f"{minutes} min"
 
 
+def _plain_args() -> dict[str, list[str]]:
+    """The query arguments, without any url_for would read as its own (_anchor, _scheme,
+    _method, _external: a crafted link must not change where a URL points or fail)."""
+    return {k: v for k, v in request.args.to_dict(flat=False).items() if not k.startswith("_")}
+
+
 def url_with(**changes: Any) -> str:
     """The current page's URL with some query parameters changed (None removes one)."""
-    args = request.args.to_dict(flat=False)
+    args = _plain_args()
     for key, value in changes.items():
         if value is None or value == "":
             args.pop(key, None)
@@ -70,7 +76,7 @@ def url_with(**changes: Any) -> str:
 def url_toggle(name: str, value: Any) -> str:
     """The current URL with `value` added to, or removed from, the list parameter `name`
     (back to the first page): the link behind a facet checkbox."""
-    args = request.args.to_dict(flat=False)
+    args = _plain_args()
     values = args.get(name, [])
     text = str(value)
     args[name] = [v for v in values if v != text] if text in values else [*values, text]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -260,10 +260,9 @@ class LibraryEntry:
         return getattr(self.module, name)
 
 
-def library(user: User, page: int = 1, per_page: int = 20, on: date | None = None):
-    """The modules `user` may take, by title: a count, the page of modules, their licenses
-    and completions (a fixed number of queries whatever the page size)."""
-    on = on or current_day()
+def takeable_clause(user: User, on: date):
+    """The SQL twin of `find_access`: modules the user's organizations hold an active
+    license for, or publish themselves."""
     org_ids = user.organization_ids() or {-1}
     licensed = (
         select(License.id)
@@ -275,10 +274,20 @@ def library(user: User, page: int = 1, per_page: int = 20, on: date | None = Non
         .exists()
     )
     own = or_(Module.owner_id.in_(org_ids), Module.provider_id.in_(org_ids))
+    return and_(
+        Module.status.in_(TAKEABLE_STATUSES),
+        or_(licensed, (Module.status == "published") & own),
+    )
+
+
+def library(user: User, page: int = 1, per_page: int = 20, on: date | None = None):
+    """The modules `user` may take, by title: a count, the page of modules, their licenses
+    and completions (a fixed number of queries whatever the page size)."""
+    on = on or current_day()
+    org_ids = user.organization_ids() or {-1}
     stmt = (
         select(Module)
-        .where(or_(licensed, (Module.status == "published") & own))
-        .where(Module.status.in_(TAKEABLE_STATUSES))
+        .where(takeable_clause(user, on))
         .options(
             joinedload(Module.provider),
             joinedload(Module.owner),

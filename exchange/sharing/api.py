@@ -9,13 +9,13 @@ from exchange.api import authenticated, require_api_user
 from exchange.errors import FieldValidationError
 from exchange.exports import csv_response
 from exchange.organizations import services as organizations
-from exchange.pagination import ListPage, envelope
+from exchange.pagination import ListPage, envelope, page_envelope_schema
 from exchange.sharing import reports, services
 from exchange.sharing.schemas import (
     LearnerCountQuerySchema,
     LearnerCountSchema,
+    SharingApiQuerySchema,
     SharingPageSchema,
-    SharingQuerySchema,
 )
 
 blp = Blueprint(
@@ -29,7 +29,7 @@ SECURED = [{"bearerAuth": []}]
 
 @blp.route("", methods=["GET"])
 @authenticated
-@blp.arguments(SharingQuerySchema, location="query")
+@blp.arguments(SharingApiQuerySchema, location="query")
 @blp.response(200, SharingPageSchema)
 @blp.doc(security=SECURED)
 def sharing(params):
@@ -50,12 +50,12 @@ def sharing(params):
 @blp.route("/learner-counts", methods=["GET"])
 @authenticated
 @blp.arguments(LearnerCountQuerySchema, location="query")
-@blp.response(200, LearnerCountSchema(many=True))
+@blp.response(200, page_envelope_schema(LearnerCountSchema, "LearnerCountPage"))
 @blp.doc(security=SECURED)
 def learner_counts(params):
     """The PARS view of a provider's modules: per module and calendar year, physician and
     other learners, credits by type and licensee organizations, from completions only.
-    `provider_id` defaults to your provider; `format=csv` for CSV."""
+    `provider_id` defaults to your provider; `format=csv` for CSV (every row, unpaged)."""
     actor = require_api_user()
     if params["provider_id"] is not None:
         provider = organizations.get_organization(params["provider_id"])
@@ -66,4 +66,4 @@ def learner_counts(params):
     rows = reports.learner_counts(actor, provider, params["year"])
     if params["format"] == "csv":
         return csv_response(reports.learner_counts_csv(rows), f"learner-counts-{provider.slug}.csv")
-    return rows
+    return envelope(ListPage.of(rows, params["page"], params["per_page"]))

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, exists, extract, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from exchange import permissions
 from exchange.accounts.models import User
@@ -72,6 +72,34 @@ def staff_organizations(user: User) -> list[Organization]:
     )
 
 
+def _renewed():
+    """A later approved license of the same module and licensee follows this one."""
+    later = aliased(License)
+    return (
+        exists()
+        .where(
+            later.module_id == License.module_id,
+            later.licensee_id == License.licensee_id,
+            later.status == "approved",
+            later.start_date > License.start_date,
+        )
+        .correlate(License)
+    )
+
+
+def sections(organization: Organization) -> tuple[bool, bool]:
+    """Which dashboards an organization's staff see: the provider's when it provides, the
+    licensee's when it is an association or holds licenses all the same."""
+    holds = organization.kind != "provider" or bool(
+        db.session.scalar(
+            select(License.id)
+            .where(License.licensee_id == organization.id, License.status == "approved")
+            .limit(1)
+        )
+    )
+    return organization.is_provider_kind, holds
+
+
 # Provider ---------------------------------------------------------------------------------
 
 
@@ -125,6 +153,7 @@ def provider_dashboard(user: User, provider: Organization, on: date | None = Non
                 License.licensor_id == provider.id,
                 License.active_clause(on),
                 License.end_date <= on + timedelta(days=EXPIRING_DAYS),
+                ~_renewed(),
             )
             .options(joinedload(License.module), joinedload(License.licensee))
             .order_by(License.end_date, License.id)
@@ -195,6 +224,13 @@ def association_dashboard(user: User, organization: Organization, on: date | Non
         if lic.end_date <= on + timedelta(days=EXPIRING_DAYS)
         and lic.end_date == latest_end[lic.module_id]
     ]
+    requested = set(
+        db.session.scalars(
+            select(License.module_id).where(
+                License.licensee_id == organization.id, License.status == "requested"
+            )
+        )
+    )
     since = _months_ago(on, MONTHS)
     y, m = extract("year", Completion.completed_on), extract("month", Completion.completed_on)
     completions = month_series(
@@ -224,6 +260,7 @@ def association_dashboard(user: User, organization: Organization, on: date | Non
         "organization": organization,
         "licenses": [(lic, used.get(lic.id, 0)) for lic in current],
         "renew": [(lic, used.get(lic.id, 0)) for lic in renew],
+        "renewal_requested": requested,
         "completions_by_month": completions,
         "credits_by_month": credits,
     }
@@ -244,15 +281,20 @@ def member_dashboard(user: User, on: date | None = None) -> dict[str, Any]:
         )
         .correlate(Module)
     )
+    # Started (since the current version began), not completed, and still open to them.
     in_progress = list(
         db.session.scalars(
             select(Module)
             .where(
                 exists().where(
-                    and_(ModuleLaunch.user_id == user.id, ModuleLaunch.module_id == Module.id)
+                    and_(
+                        ModuleLaunch.user_id == user.id,
+                        ModuleLaunch.module_id == Module.id,
+                        ModuleLaunch.launched_at >= Module.version_changed_at,
+                    )
                 ),
                 ~completed_current,
-                Module.status.in_(access.TAKEABLE_STATUSES),
+                access.takeable_clause(user, on),
             )
             .options(joinedload(Module.provider))
             .order_by(func.lower(Module.title))

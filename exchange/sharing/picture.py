@@ -52,12 +52,11 @@ def _weight(edge: Edge, weight: str) -> Decimal:
 def network_picture(
     edges: list[Edge], weight: str = "learners", total: int | None = None
 ) -> NetworkPicture:
-    """Providers on the left, organizations on the right, the strongest links between them
-    drawn with a width by `weight` (learners, active licenses, modules or credits); `total`
-    is how many links there are in all (the picture may show fewer)."""
-    ranked = sorted(
-        edges, key=lambda e: (_weight(e, weight), e.active_licenses, e.modules), reverse=True
-    )[:MAX_LINKS_DRAWN]
+    """Providers on the left, organizations on the right, and the links between them (given
+    strongest first, as exchange.sharing.services ranks them) drawn with a width by
+    `weight` (learners, active licenses, modules or credits); `total` is how many links
+    there are in all (the picture may show fewer)."""
+    ranked = edges[:MAX_LINKS_DRAWN]
     provider_totals: dict[tuple[int, str], Decimal] = {}
     organization_totals: dict[tuple[int, str], Decimal] = {}
     for edge in ranked:

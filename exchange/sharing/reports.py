@@ -33,6 +33,7 @@ class LearnerCountRow:
     other_learners: int = 0
     credits: dict[str, Decimal] = field(default_factory=dict)
     licensees: list[int] = field(default_factory=list)
+    licensee_names: list[str] = field(default_factory=list)
 
 
 def can_view_provider_reports(actor: User | None, provider: Organization) -> bool:
@@ -100,14 +101,52 @@ def learner_counts(
         .group_by(Completion.module_id, year_col, CompletionCredit.credit_type)
     ):
         rows[(module_id, int(y))].credits[credit_type] = Decimal(int(total)) / 100
-    for module_id, y, organization_id in db.session.execute(
-        select(Completion.module_id, year_col, Completion.organization_id)
+    for module_id, y, organization_id, name in db.session.execute(
+        select(Completion.module_id, year_col, Completion.organization_id, Organization.name)
+        .join(Organization, Organization.id == Completion.organization_id)
         .where(*conditions, Completion.license_id.is_not(None))
-        .group_by(Completion.module_id, year_col, Completion.organization_id)
+        .group_by(Completion.module_id, year_col, Completion.organization_id, Organization.name)
         .order_by(Completion.organization_id)
     ):
         rows[(module_id, int(y))].licensees.append(organization_id)
+        rows[(module_id, int(y))].licensee_names.append(name)
     return sorted(rows.values(), key=lambda r: (-r.year, r.module_title.casefold()))
+
+
+SHARING_COLUMNS = (
+    "provider_id",
+    "provider_name",
+    "organization_id",
+    "organization_name",
+    "modules",
+    "active_licenses",
+    "learners",
+    "credits_awarded",
+    "first_shared",
+    "latest_shared",
+)
+
+
+def sharing_csv(edges) -> str:
+    """The links of the sharing network (exchange.sharing.services.Edge), one row each."""
+    return csv_text(
+        SHARING_COLUMNS,
+        (
+            [
+                e.provider_id,
+                e.provider_name,
+                e.organization_id,
+                e.organization_name,
+                e.modules,
+                e.active_licenses,
+                e.learners,
+                f"{e.credits_awarded:.2f}",
+                e.first_shared.isoformat() if e.first_shared else "",
+                e.latest_shared.isoformat() if e.latest_shared else "",
+            ]
+            for e in edges
+        ),
+    )
 
 
 LEARNER_COUNT_COLUMNS = (
@@ -119,6 +158,7 @@ LEARNER_COUNT_COLUMNS = (
     "other_learners",
     *(f"credits_{credit_type}" for credit_type in vocab.CREDIT_TYPES),
     "licensee_organization_ids",
+    "licensee_organizations",
 )
 
 
@@ -135,6 +175,7 @@ def learner_counts_csv(rows: list[LearnerCountRow]) -> str:
                 row.other_learners,
                 *(f"{row.credits[t]:.2f}" if t in row.credits else "" for t in vocab.CREDIT_TYPES),
                 " ".join(str(i) for i in row.licensees),
+                "; ".join(row.licensee_names),
             ]
             for row in rows
         ),

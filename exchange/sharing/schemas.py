@@ -12,7 +12,9 @@ from exchange.sharing.services import SORTS
 WEIGHTS = ("learners", "active_licenses", "modules", "credits_awarded")
 
 
-class SharingQuerySchema(PageQuerySchema):
+class SharingApiQuerySchema(PageQuerySchema):
+    """GET /api/v1/sharing: the network's filters, sort and page."""
+
     since = fields.Date(load_default=None)
     until = fields.Date(load_default=None)
     specialty = choice(vocab.SPECIALTIES, load_default=None)
@@ -22,8 +24,6 @@ class SharingQuerySchema(PageQuerySchema):
     organization_id = WholeNumber(load_default=None)
     sort = choice(SORTS, load_default="learners")
     order = choice(["desc", "asc"], load_default="desc")
-    weight = choice(WEIGHTS, load_default="learners")
-    format = choice(["json", "csv"], load_default="json")
 
     @validates_schema
     def check_dates(self, data, **kwargs):
@@ -32,7 +32,13 @@ class SharingQuerySchema(PageQuerySchema):
             raise ValidationError("The start of the range is after its end.", field_name="since")
 
 
-class LearnerCountQuerySchema(Schema):
+class SharingQuerySchema(SharingApiQuerySchema):
+    """The sharing page adds what its picture is drawn by."""
+
+    weight = choice(WEIGHTS, load_default="learners")
+
+
+class LearnerCountQuerySchema(PageQuerySchema):
     provider_id = WholeNumber(load_default=None)
     year = WholeNumber(load_default=None, validate=validate.Range(min=1990, max=2200))
     format = choice(["json", "csv"], load_default="json")
@@ -76,3 +82,4 @@ class LearnerCountSchema(Schema):
     other_learners = fields.Integer()
     credits = fields.Dict(keys=fields.String(), values=Amount())
     licensees = fields.List(fields.Integer())
+    licensee_names = fields.List(fields.String())

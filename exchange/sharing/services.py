@@ -25,6 +25,7 @@ from sqlalchemy import and_, case, func, or_, select
 from exchange import permissions
 from exchange.accounts.models import User
 from exchange.catalog.models import ModuleCredit, ModuleSpecialty
+from exchange.database import local_date
 from exchange.database import today as current_day
 from exchange.errors import PermissionDeniedError
 from exchange.extensions import db
@@ -364,6 +365,18 @@ WEIGHTS_TO_COLUMNS = {
 }
 
 
+def organization_names(ids) -> dict[int, str]:
+    """Names of some organizations (one query)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Organization.id, Organization.name).where(Organization.id.in_(wanted))
+        ).all()
+    )
+
+
 # The others' total is shown only when it cannot be read as one link's numbers: enough
 # links between enough providers and organizations, and no narrowing to an organization.
 OTHERS_MINIMUM_LINKS = 5
@@ -437,14 +450,16 @@ def link_timeline(
     entries: list[TimelineEntry] = []
     if licenses:
         for event in db.session.scalars(
-            select(AuditEvent).where(
+            select(AuditEvent)
+            .where(
                 AuditEvent.subject_type == "license", AuditEvent.subject_id.in_(list(licenses))
             )
+            .order_by(AuditEvent.created_at, AuditEvent.id)
         ):
             lic, title = licenses[event.subject_id]
             entries.append(
                 TimelineEntry(
-                    day=event.created_at.date(),
+                    day=local_date(event.created_at),
                     action=event.action.removeprefix("license."),
                     license_id=lic.id,
                     module_title=title,
@@ -457,4 +472,5 @@ def link_timeline(
             entries.append(
                 TimelineEntry(lic.end_date + timedelta(days=1), "expired", lic.id, title)
             )
-    return sorted(entries, key=lambda e: (e.day, e.license_id), reverse=True)
+    # Newest first; on one day, the later event first (the list was in event order).
+    return list(reversed(sorted(entries, key=lambda e: e.day)))

@@ -10,7 +10,8 @@ from flask_login import login_required
 
 from exchange import permissions, vocab
 from exchange.database import today
-from exchange.exports import csv_response, csv_text
+from exchange.errors import FieldValidationError
+from exchange.exports import csv_response
 from exchange.forms import load_form
 from exchange.organizations import services as organizations
 from exchange.organizations.models import Organization
@@ -36,26 +37,18 @@ FILTER_ARGS = (
     "order",
     "weight",
 )
-EDGE_COLUMNS = (
-    "provider_id",
-    "provider_name",
-    "organization_id",
-    "organization_name",
-    "modules",
-    "active_licenses",
-    "learners",
-    "credits_awarded",
-    "first_shared",
-    "latest_shared",
-)
-
-
 def _filters() -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The filters of the URL; with some invalid, the valid ones still apply (and the
+    invalid ones are reported by field)."""
     raw = {k: v for k in FILTER_ARGS if (v := request.args.get(k, "").strip())}
     result = load_form(SharingQuerySchema(), raw)
     if result.ok:
         return result.data, {}
-    return load_form(SharingQuerySchema(), {}).data, result.errors
+    faulty = {key.split(".")[0] for key in result.errors}
+    if "since" in faulty:  # the range is one filter: an inverted one drops both ends
+        faulty.add("until")
+    valid = load_form(SharingQuerySchema(), {k: v for k, v in raw.items() if k not in faulty})
+    return (valid.data if valid.ok else load_form(SharingQuerySchema(), {}).data), result.errors
 
 
 def _network(params, **kwargs):
@@ -83,49 +76,38 @@ def network():
         picture=network_picture(network.picture, params["weight"], network.total),
         params=params,
         errors=errors,
-        names=_names(params),
+        names=services.organization_names(
+            [params.get("provider_id"), params.get("organization_id")]
+        ),
+        csv_args={k: v for k, v in request.args.items() if k in FILTER_ARGS and k != "page"},
+        report_links=_report_links(),
         is_admin=permissions.is_platform_admin(actor()),
     ), (400 if errors else 200)
 
 
-def _names(params) -> dict[str, str]:
-    """Names of the provider and organization the view is narrowed to."""
-    names = {}
-    for key in ("provider_id", "organization_id"):
-        if params.get(key) is not None:
-            from exchange.extensions import db
+def _download_refused(errors: dict[str, list[str]]) -> FieldValidationError:
+    details = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+    return FieldValidationError(errors, f"No download: correct the filters ({details})")
 
-            org = db.session.get(Organization, params[key])
-            names[key] = org.name if org else "an unknown organization"
-    return names
+
+def _report_links() -> dict[str, Any]:
+    """The reports this viewer may open, for links beside the network."""
+    user = actor()
+    return {
+        "learner_counts": bool(reports.report_providers(user)),
+        "member_completions": [
+            o for o in dashboards.staff_organizations(user) if not o.is_provider_kind
+        ],
+    }
 
 
 @bp.get("/sharing.csv")
 @login_required
 def network_csv():
-    params, _ = _filters()
-    edges = _network(params).edges
-    return csv_response(
-        csv_text(
-            EDGE_COLUMNS,
-            (
-                [
-                    e.provider_id,
-                    e.provider_name,
-                    e.organization_id,
-                    e.organization_name,
-                    e.modules,
-                    e.active_licenses,
-                    e.learners,
-                    f"{e.credits_awarded:.2f}",
-                    e.first_shared.isoformat() if e.first_shared else "",
-                    e.latest_shared.isoformat() if e.latest_shared else "",
-                ]
-                for e in edges
-            ),
-        ),
-        "sharing.csv",
-    )
+    params, errors = _filters()
+    if errors:  # a download must be what was asked for, or nothing
+        raise _download_refused(errors)
+    return csv_response(reports.sharing_csv(_network(params).edges), "sharing.csv")
 
 
 @bp.get("/sharing/links/<int:provider_id>/<int:organization_id>")
@@ -150,36 +132,46 @@ def link(provider_id: int, organization_id: int):
 # Reports ---------------------------------------------------------------------------------
 
 
-def _provider_from_args() -> tuple[Organization, int | None]:
-    """The provider a report is about: `?provider_id=`, else the viewer's own provider."""
+def _report_args() -> tuple[Organization, int | None, dict[str, list[str]]]:
+    """The provider a report is about (`?provider_id=`, else the viewer's own provider) and
+    the year; a year that is not one is reported by field and left out."""
     raw = {k: v for k in ("provider_id", "year") if (v := request.args.get(k, "").strip())}
     result = load_form(LearnerCountQuerySchema(), raw)
+    errors = result.errors
+    data = result.data
     if not result.ok:
-        abort(400, description="Give the provider and year as numbers.")
-    if result.data["provider_id"] is not None:
-        return organizations.get_organization(result.data["provider_id"]), result.data["year"]
-    return reports.default_report_provider(actor()), result.data["year"]
+        data = load_form(
+            LearnerCountQuerySchema(), {k: v for k, v in raw.items() if k not in errors}
+        ).data or {"provider_id": None, "year": None}
+    if data["provider_id"] is not None:
+        return organizations.get_organization(data["provider_id"]), data["year"], errors
+    if "provider_id" in errors:
+        abort(404)
+    return reports.default_report_provider(actor()), data["year"], errors
 
 
 @bp.get("/reports/learner-counts")
 @login_required
 def learner_counts():
-    provider, year = _provider_from_args()
+    provider, year, errors = _report_args()
     rows = reports.learner_counts(actor(), provider, year)
     return render_template(
         "sharing/learner_counts.html",
         provider=provider,
         rows=rows,
         year=year,
+        errors=errors,
         providers=reports.report_providers(actor()),
         credit_types=[t for t in vocab.CREDIT_TYPES if any(t in r.credits for r in rows)],
-    )
+    ), (400 if errors else 200)
 
 
 @bp.get("/reports/learner-counts.csv")
 @login_required
 def learner_counts_csv():
-    provider, year = _provider_from_args()
+    provider, year, errors = _report_args()
+    if errors:
+        raise _download_refused(errors)
     rows = reports.learner_counts(actor(), provider, year)
     return csv_response(reports.learner_counts_csv(rows), f"learner-counts-{provider.slug}.csv")
 
@@ -214,10 +206,11 @@ def dashboard_page():
     )
     provider = association = None
     if current is not None:
-        if current.is_provider_kind:
+        as_provider, as_licensee = dashboards.sections(current)
+        if as_provider:
             provider = dashboards.provider_dashboard(user, current)
             provider["chart"] = bar_chart(provider["completions_by_month"])
-        if current.kind in ("association", "both") or not current.is_provider_kind:
+        if as_licensee:
             association = dashboards.association_dashboard(user, current)
             association["completions_chart"] = bar_chart(association["completions_by_month"])
             association["credits_chart"] = bar_chart(association["credits_by_month"])

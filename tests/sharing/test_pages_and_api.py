@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 from tests.factories import (
     add_member,
@@ -109,10 +110,12 @@ def test_learner_counts_page_api_and_csv(client, network, frozen_today):
     )
     assert csv_text.startswith("year,provider_activity_id")
     body = client.get("/api/v1/sharing/learner-counts?year=2025", headers=auth(staff)).get_json()
-    assert [(r["module_title"], r["physician_learners"], r["credits"]) for r in body] == [
+    assert (body["total"], body["page"]) == (1, 1)
+    rows = body["items"]
+    assert [(r["module_title"], r["physician_learners"], r["credits"]) for r in rows] == [
         ("Cardiac Module One", 1, {"ama_pra_1": 1.0})
     ]
-    assert body[0]["licensees"] == [network.a.id]
+    assert rows[0]["licensees"] == [network.a.id] and rows[0]["licensee_names"] == ["Assoc A"]
     api_csv = client.get("/api/v1/sharing/learner-counts?format=csv", headers=auth(staff))
     assert api_csv.mimetype == "text/csv"
     other = client.get(
@@ -222,3 +225,87 @@ def test_the_table_pages_by_fifty(client, frozen_today):
     second = _page(client, "/sharing?sort=organization_name&order=asc&page=2")
     assert second.count("<tr>") == 4
     assert 'rel="prev"' in second
+
+
+def test_crafted_query_arguments_never_break_a_page(client, network, frozen_today):
+    sign_in(client, platform_admin())
+    for url in (
+        "/sharing?_method=POST",
+        "/sharing?_anchor=x&_scheme=javascript",
+        "/sharing?_external=1&sort=modules",
+        "/catalog?_anchor=x",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "javascript:" not in response.get_data(as_text=True)
+
+
+def test_invalid_filters_are_named_and_the_valid_ones_kept(client, network, frozen_today):
+    sign_in(client, platform_admin())
+    response = client.get(f"/sharing?provider_id={network.p2.id}&credit_type=cme")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "left out: credit_type" in page and page.count("<tr>") == 3  # Beta IPCE's 2 links
+    download = client.get(
+        f"/sharing.csv?provider_id={network.p2.id}&since=2026-05-01&until=2026-01-01"
+    )
+    assert download.status_code == 422  # a download is what was asked for, or nothing
+    assert "The start of the range is after its end." in download.get_data(as_text=True)
+
+
+def test_learner_counts_year_error_is_shown_on_the_form(client, network, frozen_today):
+    sign_in(client, staff_of(network.p1))
+    response = client.get("/reports/learner-counts?year=abc")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="year-error"' in page and "Pediatric Module Two" in page
+    assert client.get("/reports/learner-counts.csv?year=abc").status_code == 422
+
+
+def test_timeline_lists_a_days_later_event_first(client, frozen_today):
+    from exchange.sharing.services import link_timeline
+    from tests.factories import approve, request_license
+
+    provider = make_provider("accme")
+    org = make_org()
+    license = request_license(make_module(provider, status="published"), org)
+    approve(license)
+    entries = link_timeline(staff_of(org), provider.id, org.id)
+    assert [e.action for e in entries] == ["approved", "requested"]
+
+
+def test_dashboards_follow_renewals_and_access(client, network):
+    import time_machine
+
+    from exchange.licensing import services as licensing
+    from exchange.sharing import dashboards
+    from tests.factories import launch, request_license
+
+    with time_machine.travel(date(2026, 10, 15), tick=False):
+        # A's license L1 (M1) ends 30 Nov: renewed from 1 Dec, it is expiring no more.
+        renewal = request_license(network.m1, network.a)
+        licensing.approve_license(staff_of(network.p1), renewal, {"start_date": date(2026, 12, 1)})
+        # B's M2 license (L4, to 14 Dec) has a renewal requested.
+        request_license(network.m2, network.b)
+        provider = dashboards.provider_dashboard(staff_of(network.p1), network.p1)
+        assert [lic.licensee.name for lic in provider["expiring"]] == ["Assoc B"]
+        board = dashboards.association_dashboard(staff_of(network.b), network.b)
+        assert network.m2.id in board["renewal_requested"]
+        # A module started whose license has ended is not "in progress".
+        learner = add_member(network.c, "member")
+        launch(learner, network.m3)
+    with time_machine.travel(date(2027, 3, 1), tick=False):
+        assert dashboards.member_dashboard(learner)["in_progress"] == []
+
+
+def test_a_provider_holding_licenses_sees_its_licensee_dashboard(client, frozen_today):
+    from exchange.sharing import dashboards
+
+    holder = make_provider("ancc", name="Nursing Provider")
+    other = make_provider("accme")
+    make_license(make_module(other, status="published"), holder)
+    assert dashboards.sections(holder) == (True, True)
+    assert dashboards.sections(other) == (True, False)
+    sign_in(client, staff_of(holder))
+    page = _page(client, "/")
+    assert 'id="provider-dashboard"' in page and 'id="association-dashboard"' in page

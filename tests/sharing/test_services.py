@@ -220,6 +220,7 @@ def test_pars_learner_counts_split_by_calendar_year(network, frozen_today):
         ("Cardiac Module One", 2025, 1, 0, {"ama_pra_1": D("1")}, [network.a.id]),
     ]
     assert rows[0].provider_activity_id
+    assert [r.licensee_names for r in rows] == [["Assoc A"], ["Assoc B"], ["Assoc A"]]
     p2_rows = reports.learner_counts(staff_of(network.p2), network.p2, year=2025)
     assert [(r.year, r.other_learners, r.credits) for r in p2_rows] == [(2025, 1, {"ancc": D("1")})]
     with pytest.raises(PermissionDeniedError):
@@ -239,7 +240,8 @@ def test_pars_csv(network, frozen_today):
     text = reports.learner_counts_csv(reports.learner_counts(staff_of(network.p1), network.p1))
     lines = text.splitlines()
     assert lines[0].startswith("year,provider_activity_id,module_id,module_title,")
-    assert lines[0].endswith(",licensee_organization_ids")
+    assert lines[0].endswith(",licensee_organization_ids,licensee_organizations")
+    assert lines[2].endswith(",Assoc B")
     assert len(lines) == 4
     assert ",Pediatric Module Two,1,0,0.50," in lines[2]
 
