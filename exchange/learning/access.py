@@ -35,6 +35,8 @@ class Access:
 
     organization: Organization
     license: License | None = None
+    # Every active license of the learner's organizations, the preferred one first.
+    licenses: tuple[License, ...] = ()
 
 
 def _own_organization(user: User, module: Module) -> Organization | None:
@@ -77,7 +79,9 @@ def find_access(user: User | None, module: Module, on: date | None = None) -> Ac
     if own is not None:
         return Access(organization=own)
     licenses = _active_licenses(user, module.id, on)
-    return Access(organization=licenses[0].licensee, license=licenses[0]) if licenses else None
+    if not licenses:
+        return None
+    return Access(organization=licenses[0].licensee, license=licenses[0], licenses=tuple(licenses))
 
 
 def refusal(user: User | None, module: Module, on: date | None = None) -> str:
@@ -174,7 +178,7 @@ def launch(
     on = on or current_day()
     access = require_access(user, module, on)
     if access.license is not None:
-        for license in _active_licenses(user, module.id, on):
+        for license in access.licenses:
             if _take_seat(license, user):
                 access = Access(organization=license.licensee, license=license)
                 break

@@ -23,7 +23,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
-    case,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -180,16 +179,6 @@ class License(db.Model):
         if state == "expired":
             return and_(cls.status == "approved", cls.end_date < on)
         return cls.status == state
-
-    @classmethod
-    def state_expression(cls, on: date):
-        """The state as a SQL expression (for sorting and grouping)."""
-        return case(
-            (cls.status != "approved", cls.status),
-            (cls.start_date > on, "scheduled"),
-            (cls.end_date < on, "expired"),
-            else_="active",
-        )
 
     def __repr__(self) -> str:
         return f"<License {self.id} module={self.module_id} {self.status}>"

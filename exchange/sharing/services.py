@@ -451,9 +451,7 @@ def link_timeline(
     if licenses:
         for event in db.session.scalars(
             select(AuditEvent)
-            .where(
-                AuditEvent.subject_type == "license", AuditEvent.subject_id.in_(list(licenses))
-            )
+            .where(AuditEvent.subject_type == "license", AuditEvent.subject_id.in_(list(licenses)))
             .order_by(AuditEvent.created_at, AuditEvent.id)
         ):
             lic, title = licenses[event.subject_id]

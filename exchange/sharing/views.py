@@ -37,6 +37,8 @@ FILTER_ARGS = (
     "order",
     "weight",
 )
+
+
 def _filters() -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The filters of the URL; with some invalid, the valid ones still apply (and the
     invalid ones are reported by field)."""
